@@ -1,0 +1,31 @@
+/**
+ * edge-sse: Server-Sent Events for web-standard runtimes (Deno, Bun,
+ * Cloudflare Workers, Node through a fetch adapter).
+ *
+ * One call turns a `Request` and a handler into a streaming `Response`. The
+ * handler learns through `stream.signal` the moment the stream ends, for any
+ * reason; heartbeats, time limits, backpressure and `Last-Event-ID` are
+ * options, not code you write.
+ *
+ * @example
+ * ```ts ignore
+ * import { sse } from "@edge-sse/core";
+ *
+ * Deno.serve((request) =>
+ *   sse(request, async (stream) => {
+ *     let n = 0;
+ *     while (await stream.send({ event: "tick", id: ++n, data: { n } })) {
+ *       await stream.sleep(1000);
+ *     }
+ *   })
+ * );
+ * ```
+ *
+ * @module
+ */
+
+export { type CloseReason, StreamClosed } from "./src/closed.ts";
+export { encodeEvent, formatEvent, type SSEEvent } from "./src/format.ts";
+export type { CloseOptions, HeartbeatOptions, SSEOptions } from "./src/options.ts";
+export { type Source, sse } from "./src/response.ts";
+export type { SSEStream } from "./src/stream.ts";

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Runs the one test suite under Deno, Bun and Node (TypeScript compiled for
+// Node with esbuild), one runtime after the other, and fails if any fails.
+//
+//   npm test                         every runtime, every tests/*.test.ts
+//   npm test -- --runtime=bun        one runtime
+//   npm test -- format stream        only test files whose name contains a word
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(fileURLToPath(import.meta.url), "../..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith("--"));
+const runtimeArg = args.find((a) => a.startsWith("--runtime="))?.slice(10);
+const runtimes = runtimeArg ? runtimeArg.split(",") : ["deno", "bun", "node"];
+
+const files = readdirSync(join(root, "tests"))
+  .filter((f) => f.endsWith(".test.ts"))
+  .filter((f) => only.length === 0 || only.some((word) => f.includes(word)))
+  .sort();
+if (files.length === 0) {
+  console.error("no test files matched", only);
+  process.exit(1);
+}
+
+function run(command, commandArgs, extraEnv = {}) {
+  console.log(`\n$ ${[command, ...commandArgs].join(" ")}`);
+  const started = Date.now();
+  const result = spawnSync(command, commandArgs, {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ...extraEnv },
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  return { ok: result.status === 0, seconds, status: result.status ?? result.signal };
+}
+
+const steps = {
+  deno: () =>
+    run(bin("deno"), [
+      "test",
+      "--allow-all",
+      "--no-check",
+      ...files.map((f) => `tests/${f}`),
+    ]),
+  bun: () =>
+    run(bin("bun"), ["test", "--timeout", "60000", ...files.map((f) => `./tests/${f}`)]),
+  node: () => {
+    const out = join(root, ".build", "node-tests");
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    const build = run(bin("esbuild"), [
+      ...files.map((f) => `tests/${f}`),
+      "--bundle",
+      "--platform=node",
+      "--format=esm",
+      "--target=node20",
+      "--packages=external",
+      `--outdir=${out}`,
+      "--out-extension:.js=.mjs",
+      "--log-level=warning",
+    ]);
+    if (!build.ok) return build;
+    return run(process.execPath, [
+      "--test",
+      "--test-concurrency=1",
+      "--test-reporter=spec",
+      ...files.map((f) => join(out, f.replace(/\.ts$/, ".mjs"))),
+    ]);
+  },
+};
+
+const results = [];
+for (const runtime of runtimes) {
+  if (!steps[runtime]) {
+    console.error(`unknown runtime ${runtime}`);
+    process.exit(2);
+  }
+  results.push({ runtime, ...steps[runtime]() });
+}
+console.log("\nedge-sse test summary");
+for (const r of results) {
+  console.log(`  ${r.runtime.padEnd(5)} ${r.ok ? "pass" : `FAIL (${r.status})`}  ${r.seconds}s`);
+}
+const failed = results.filter((r) => !r.ok).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

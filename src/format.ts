@@ -1,0 +1,205 @@
+/**
+ * Event serialisation: one {@linkcode SSEEvent} to the text/event-stream wire
+ * format, with every field validated before anything is written.
+ *
+ * @module
+ */
+
+/**
+ * One Server-Sent Event. At least one field must be present.
+ *
+ * @example Every field
+ * ```ts
+ * import { formatEvent, type SSEEvent } from "@edge-sse/core";
+ *
+ * const event: SSEEvent = {
+ *   event: "tick",
+ *   id: 7,
+ *   retry: 5000,
+ *   comment: "sent by the clock",
+ *   data: { n: 7 },
+ * };
+ * formatEvent(event);
+ * // ": sent by the clock\nevent: tick\nid: 7\nretry: 5000\ndata: {\"n\":7}\n\n"
+ * ```
+ */
+export interface SSEEvent {
+  /**
+   * The payload. A string is sent as is, split on CRLF, CR and LF into
+   * `data:` lines; any other value is sent as `JSON.stringify(data)`.
+   */
+  data?: unknown;
+  /** The event type (`event:` field); must not contain CR or LF. */
+  event?: string;
+  /**
+   * The event id (`id:` field); must not contain CR, LF or NUL.
+   * `""` resets the client's last event id.
+   */
+  id?: string | number;
+  /** Reconnection delay in milliseconds: a non-negative safe integer. */
+  retry?: number;
+  /** A comment (`: ` lines), ignored by clients; may span several lines. */
+  comment?: string;
+}
+
+const LINE_BREAK = /\r\n|\r|\n/;
+const HAS_LINE_BREAK = /[\r\n]/;
+const HAS_LINE_BREAK_OR_NUL = /[\r\n\0]/;
+
+/**
+ * Serialises an event to its text/event-stream form, ending with the blank
+ * line that dispatches it. A plain string is sent as the event's `data`.
+ *
+ * Throws a `TypeError` for a field of the wrong type, a line break in `event`
+ * or `id`, a NUL in `id`, data that JSON cannot serialise (the JSON error is
+ * the `cause`) or an event with no field at all; a `RangeError` for a `retry`
+ * that is not a non-negative safe integer. Nothing partial is ever returned.
+ *
+ * @example
+ * ```ts
+ * import { formatEvent } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatEvent("hello"), "data: hello\n\n");
+ * assert.equal(
+ *   formatEvent({ event: "greeting", data: "two\nlines" }),
+ *   "event: greeting\ndata: two\ndata: lines\n\n",
+ * );
+ * assert.throws(() => formatEvent({ id: "a\nb" }), TypeError);
+ * ```
+ */
+export function formatEvent(event: SSEEvent | string): string {
+  if (typeof event === "string") return dataLines(event) + "\n";
+  if (event === null || typeof event !== "object") {
+    throw new TypeError(
+      `Cannot send event: expected an object or a string, got ${describe(event)}`,
+    );
+  }
+  let text = "";
+  const { comment, event: type, id, retry, data } = event;
+  if (comment !== undefined) text += formatComment(comment);
+  if (type !== undefined) {
+    if (typeof type !== "string") {
+      throw new TypeError(
+        `Cannot send event: \`event\` must be a string, got ${describe(type)}`,
+      );
+    }
+    if (HAS_LINE_BREAK.test(type)) {
+      throw new TypeError(
+        "Cannot send event: `event` cannot contain a newline",
+      );
+    }
+    text += `event: ${type}\n`;
+  }
+  if (id !== undefined) text += formatId(id);
+  if (retry !== undefined) text += formatRetry(retry);
+  if (data !== undefined) text += dataLines(serialiseData(data));
+  if (text === "") {
+    throw new TypeError(
+      "Cannot send event: it has no field; set at least one of `data`, `event`, `id`, `retry` or `comment`",
+    );
+  }
+  return text + "\n";
+}
+
+/**
+ * Serialises an event like {@linkcode formatEvent} and encodes it as UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { encodeEvent } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(encodeEvent("ok"), new TextEncoder().encode("data: ok\n\n"));
+ * ```
+ */
+export function encodeEvent(event: SSEEvent | string): Uint8Array {
+  return encoder.encode(formatEvent(event));
+}
+
+/** Comment lines (`: text`), one per line of `text`; `":"` for an empty one. */
+export function formatComment(text: string): string {
+  if (typeof text !== "string") {
+    throw new TypeError(
+      `Cannot send comment: it must be a string, got ${describe(text)}`,
+    );
+  }
+  if (text === "") return ":\n";
+  if (!HAS_LINE_BREAK.test(text)) return `: ${text}\n`;
+  let lines = "";
+  for (const line of text.split(LINE_BREAK)) {
+    lines += line === "" ? ":\n" : `: ${line}\n`;
+  }
+  return lines;
+}
+
+/** The `retry:` line; throws a `RangeError` unless `ms` is a non-negative safe integer. */
+export function formatRetry(ms: number): string {
+  if (typeof ms !== "number") {
+    throw new TypeError(
+      `Cannot send event: \`retry\` must be a number, got ${describe(ms)}`,
+    );
+  }
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new RangeError(
+      `Cannot send event: \`retry\` must be a non-negative whole number of milliseconds, got ${ms}`,
+    );
+  }
+  return `retry: ${ms}\n`;
+}
+
+function formatId(id: string | number): string {
+  if (typeof id === "number") {
+    if (!Number.isFinite(id)) {
+      throw new RangeError(
+        `Cannot send event: a numeric \`id\` must be finite, got ${id}`,
+      );
+    }
+    return `id: ${id}\n`;
+  }
+  if (typeof id !== "string") {
+    throw new TypeError(
+      `Cannot send event: \`id\` must be a string or a number, got ${describe(id)}`,
+    );
+  }
+  if (HAS_LINE_BREAK_OR_NUL.test(id)) {
+    throw new TypeError(
+      "Cannot send event: `id` cannot contain a newline or a NUL character",
+    );
+  }
+  return id === "" ? "id\n" : `id: ${id}\n`;
+}
+
+function serialiseData(data: unknown): string {
+  if (typeof data === "string") return data;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot send event: `data` cannot be serialised to JSON",
+      { cause },
+    );
+  }
+  if (json === undefined) {
+    throw new TypeError(
+      `Cannot send event: \`data\` cannot be serialised to JSON (${describe(data)})`,
+    );
+  }
+  return json;
+}
+
+function dataLines(data: string): string {
+  if (!HAS_LINE_BREAK.test(data)) return `data: ${data}\n`;
+  let lines = "";
+  for (const line of data.split(LINE_BREAK)) lines += `data: ${line}\n`;
+  return lines;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+const encoder = new TextEncoder();

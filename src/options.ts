@@ -1,0 +1,292 @@
+/**
+ * The options of {@linkcode sse}, and their validation into a ready-to-use
+ * configuration (events pre-serialised, defaults applied).
+ *
+ * @module
+ */
+
+import { formatComment, formatEvent, formatRetry, type SSEEvent } from "./format.ts";
+import type { SSEStream } from "./stream.ts";
+
+/** Heartbeat settings: an interval, and a comment or an event to send. */
+export interface HeartbeatOptions {
+  /** Milliseconds without any write before a heartbeat is sent. */
+  interval: number;
+  /** Comment text of the heartbeat (default: an empty comment, `:`). */
+  comment?: string;
+  /** An event to send instead of a comment, for clients that must see it. */
+  event?: SSEEvent;
+}
+
+/** When and how the server ends a stream. */
+export interface CloseOptions {
+  /** End the stream when the handler settles or the iterable ends (default `true`). */
+  onReturn?: boolean;
+  /** Close after this many milliseconds, with reason `"max-duration"`. */
+  maxDuration?: number;
+  /** Close after this many milliseconds without an event (heartbeats and comments do not count), with reason `"idle"`. */
+  idleTimeout?: number;
+  /** An event written before any close the server initiates (for example `{ event: "bye", retry: 30000 }`). */
+  final?: SSEEvent;
+  /** `"close"`: send `Connection: close` and close the connection when the stream ends (HTTP/1.1). */
+  connection?: "close";
+}
+
+/**
+ * Options of {@linkcode sse}.
+ *
+ * @example
+ * ```ts
+ * import { sse, type SSEOptions } from "@edge-sse/core";
+ *
+ * const options: SSEOptions = {
+ *   heartbeat: 15_000,
+ *   retry: 3_000,
+ *   close: { maxDuration: 60 * 60_000, final: { event: "bye" } },
+ * };
+ * sse(new Request("http://localhost/"), (stream) => stream.send("hi"), options);
+ * ```
+ */
+export interface SSEOptions {
+  /** Heartbeat after this many quiet milliseconds (default 15 000), or settings, or `false` for none. */
+  heartbeat?: number | false | HeartbeatOptions;
+  /** Reconnection delay sent to the client first, on open (ms). */
+  retry?: number;
+  /** Extra response headers; they override the defaults. */
+  headers?: HeadersInit;
+  /** Response status (default 200). */
+  status?: number;
+  /** When the server ends the stream. */
+  close?: CloseOptions;
+  /** Bytes queued before `send()` waits for the client (default 65 536). */
+  highWaterMark?: number;
+  /** Hard cap on queued bytes (default: the larger of 1 MiB and 4 × `highWaterMark`). */
+  maxBuffered?: number;
+  /** Past `maxBuffered`: `"close"` the stream (default) or `"drop"` new events. */
+  onSlowConsumer?: "close" | "drop";
+  /** Aborting this signal closes the stream with reason `"shutdown"`. */
+  shutdown?: AbortSignal;
+  /** Bun's server (the fetch handler's second argument): lifts Bun's idle timeout for this stream. */
+  server?: { timeout(request: Request, seconds: number): void };
+  /** Called when the handler fails; the event it returns is sent before the stream closes. */
+  onError?: (error: unknown, stream: SSEStream) => SSEEvent | void;
+}
+
+/** Options after validation. */
+export interface Config {
+  open: string;
+  heartbeat: { interval: number; text: string } | null;
+  status: number;
+  headers: Headers;
+  onReturn: boolean;
+  maxDuration: number;
+  idleTimeout: number;
+  final: string | null;
+  connectionClose: boolean;
+  highWaterMark: number;
+  maxBuffered: number;
+  dropWhenFull: boolean;
+  shutdown: AbortSignal | null;
+  server: SSEOptions["server"] | null;
+  onError: SSEOptions["onError"] | null;
+}
+
+const DEFAULT_HEARTBEAT = 15_000;
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+const MIN_MAX_BUFFERED = 1024 * 1024;
+const OPTION_KEYS = new Set([
+  "heartbeat",
+  "retry",
+  "headers",
+  "status",
+  "close",
+  "highWaterMark",
+  "maxBuffered",
+  "onSlowConsumer",
+  "shutdown",
+  "server",
+  "onError",
+]);
+const CLOSE_KEYS = new Set([
+  "onReturn",
+  "maxDuration",
+  "idleTimeout",
+  "final",
+  "connection",
+]);
+
+/** Validates `options`, throwing a `TypeError` or `RangeError` that says what to fix. */
+export function resolveOptions(options: SSEOptions = {}): Config {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("sse(): `options` must be an object");
+  }
+  checkKeys(options, OPTION_KEYS, "options");
+  const close = options.close ?? {};
+  if (typeof close !== "object" || close === null) {
+    throw new TypeError("sse(): `close` must be an object");
+  }
+  checkKeys(close, CLOSE_KEYS, "close");
+  const highWaterMark = count(options.highWaterMark, "highWaterMark") ??
+    DEFAULT_HIGH_WATER_MARK;
+  const maxBuffered = count(options.maxBuffered, "maxBuffered") ??
+    Math.max(MIN_MAX_BUFFERED, 4 * highWaterMark);
+  if (maxBuffered < highWaterMark) {
+    throw new RangeError(
+      `sse(): \`maxBuffered\` (${maxBuffered}) must be at least \`highWaterMark\` (${highWaterMark})`,
+    );
+  }
+  const onSlowConsumer = options.onSlowConsumer ?? "close";
+  if (onSlowConsumer !== "close" && onSlowConsumer !== "drop") {
+    throw new TypeError(
+      `sse(): \`onSlowConsumer\` must be "close" or "drop", got ${JSON.stringify(onSlowConsumer)}`,
+    );
+  }
+  if (close.connection !== undefined && close.connection !== "close") {
+    throw new TypeError(
+      `sse(): \`close.connection\` can only be "close", got ${JSON.stringify(close.connection)}`,
+    );
+  }
+  if (close.onReturn !== undefined && typeof close.onReturn !== "boolean") {
+    throw new TypeError("sse(): `close.onReturn` must be a boolean");
+  }
+  const status = options.status ?? 200;
+  if (
+    !Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 205 ||
+    status === 304
+  ) {
+    throw new RangeError(
+      `sse(): \`status\` must be an integer from 200 to 599 that allows a body, got ${status}; answer 204 with \`new Response(null, { status: 204 })\` to stop a client from reconnecting`,
+    );
+  }
+  const shutdown = options.shutdown ?? null;
+  if (shutdown !== null && !isSignal(shutdown)) {
+    throw new TypeError("sse(): `shutdown` must be an AbortSignal");
+  }
+  const server = options.server ?? null;
+  if (server !== null && typeof server.timeout !== "function") {
+    throw new TypeError(
+      "sse(): `server` must have a `timeout(request, seconds)` method (Bun's server)",
+    );
+  }
+  const onError = options.onError ?? null;
+  if (onError !== null && typeof onError !== "function") {
+    throw new TypeError("sse(): `onError` must be a function");
+  }
+  return {
+    open: options.retry === undefined
+      ? ":\n\n"
+      : prefixed("retry", () => formatRetry(options.retry!)) + "\n",
+    heartbeat: resolveHeartbeat(options.heartbeat),
+    status,
+    headers: responseHeaders(options.headers, close.connection === "close"),
+    onReturn: close.onReturn ?? true,
+    maxDuration: duration(close.maxDuration, "close.maxDuration"),
+    idleTimeout: duration(close.idleTimeout, "close.idleTimeout"),
+    final: close.final === undefined
+      ? null
+      : prefixed("close.final", () => formatEvent(close.final!)),
+    connectionClose: close.connection === "close",
+    highWaterMark,
+    maxBuffered,
+    dropWhenFull: onSlowConsumer === "drop",
+    shutdown,
+    server,
+    onError,
+  };
+}
+
+function resolveHeartbeat(
+  heartbeat: SSEOptions["heartbeat"],
+): Config["heartbeat"] {
+  if (heartbeat === false) return null;
+  if (heartbeat === undefined) return { interval: DEFAULT_HEARTBEAT, text: ":\n\n" };
+  if (typeof heartbeat === "number") {
+    return { interval: positive(heartbeat, "heartbeat"), text: ":\n\n" };
+  }
+  if (typeof heartbeat !== "object" || heartbeat === null) {
+    throw new TypeError(
+      "sse(): `heartbeat` must be a number of milliseconds, false, or { interval, comment?, event? }",
+    );
+  }
+  checkKeys(heartbeat, new Set(["interval", "comment", "event"]), "heartbeat");
+  const interval = positive(heartbeat.interval, "heartbeat.interval");
+  if (heartbeat.event !== undefined && heartbeat.comment !== undefined) {
+    throw new TypeError(
+      "sse(): `heartbeat` takes a `comment` or an `event`, not both",
+    );
+  }
+  const text = heartbeat.event !== undefined
+    ? prefixed("heartbeat.event", () => formatEvent(heartbeat.event!))
+    : prefixed("heartbeat.comment", () => formatComment(heartbeat.comment ?? "")) + "\n";
+  return { interval, text };
+}
+
+function responseHeaders(init: HeadersInit | undefined, connectionClose: boolean): Headers {
+  const headers = new Headers({
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    "x-accel-buffering": "no",
+  });
+  if (connectionClose) headers.set("connection", "close");
+  if (init !== undefined) {
+    new Headers(init).forEach((value, name) => headers.set(name, value));
+  }
+  return headers;
+}
+
+function positive(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `sse(): \`${name}\` must be a positive number of milliseconds, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function duration(value: unknown, name: string): number {
+  return value === undefined ? 0 : positive(value, name);
+}
+
+function count(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(
+      `sse(): \`${name}\` must be a non-negative whole number of bytes, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkKeys(object: object, allowed: Set<string>, name: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.has(key)) {
+      throw new TypeError(
+        `sse(): unknown option \`${
+          name === "options" ? key : `${name}.${key}`
+        }\`; expected one of ${[...allowed].join(", ")}`,
+      );
+    }
+  }
+}
+
+function prefixed<T>(name: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof Error) {
+      const message = `sse(): invalid \`${name}\`: ${
+        error.message.replace(/^Cannot send (event|comment): /, "")
+      }`;
+      throw error instanceof RangeError
+        ? new RangeError(message, { cause: error.cause })
+        : new TypeError(message, { cause: error.cause });
+    }
+    throw error;
+  }
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  return typeof value === "object" && value !== null &&
+    typeof (value as AbortSignal).aborted === "boolean" &&
+    typeof (value as AbortSignal).addEventListener === "function";
+}

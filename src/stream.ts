@@ -1,0 +1,367 @@
+/**
+ * The per-connection writer: the queue, coalescing, backpressure and the one
+ * close path every ending goes through.
+ *
+ * @module
+ */
+
+import { type CloseReason, StreamClosed } from "./closed.ts";
+import { formatComment, formatEvent, type SSEEvent } from "./format.ts";
+import { type ScheduledTask, scheduler } from "./scheduler.ts";
+
+/**
+ * The handle a handler writes through. Every method is safe to call after the
+ * stream ended: writes then resolve `false`.
+ *
+ * @example
+ * ```ts
+ * import { sse } from "@edge-sse/core";
+ *
+ * sse(new Request("http://localhost/"), async (stream) => {
+ *   let n = 0;
+ *   while (await stream.send({ event: "tick", id: ++n, data: { n } })) {
+ *     await stream.sleep(1000);
+ *   }
+ * });
+ * ```
+ */
+export interface SSEStream {
+  /** The request this stream answers. */
+  readonly request: Request;
+  /** Aborts exactly once when the stream ends, for any reason; `reason` is a {@linkcode StreamClosed}. */
+  readonly signal: AbortSignal;
+  /** The `Last-Event-ID` header, else the `lastEventId` query parameter; `null` when absent or over 1 024 characters. */
+  readonly lastEventId: string | null;
+  /** Settles once, with the reason, when the stream has ended; never rejects. */
+  readonly closed: Promise<CloseReason>;
+  /** Events dropped because the buffer was full (with `onSlowConsumer: "drop"`). */
+  readonly dropped: number;
+  /**
+   * Queues an event. Resolves `true` once fewer than `highWaterMark` bytes are
+   * queued, `false` once the stream has ended. Rejects (and writes nothing)
+   * only on an invalid event.
+   */
+  send(event: SSEEvent | string): Promise<boolean>;
+  /** Queues a comment line (`: text`); resolves like {@linkcode SSEStream.send}. */
+  comment(text?: string): Promise<boolean>;
+  /** Waits `ms` milliseconds; wakes early with `false` when the stream ends. */
+  sleep(ms: number): Promise<boolean>;
+  /** Ends the stream after the queued events (and `final`, else `close.final`). Idempotent. */
+  close(final?: SSEEvent): Promise<void>;
+}
+
+/** What the writer needs from the options. */
+export interface WriterOptions {
+  open: string;
+  highWaterMark: number;
+  maxBuffered: number;
+  dropWhenFull: boolean;
+  final: string | null;
+  /** Before the body closes on a server-initiated end; may defer it (Deno's Connection: close). */
+  finishBody?: (writer: Writer, close: () => void) => void;
+}
+
+const TRUE = Promise.resolve(true);
+const FALSE = Promise.resolve(false);
+const NON_ASCII = /[\u0080-\uffff]/;
+const MAX_LAST_EVENT_ID = 1024;
+const encoder = new TextEncoder();
+
+/** An {@linkcode SSEStream} with the body it writes to. */
+export class Writer implements SSEStream {
+  readonly request: Request;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly closed: Promise<CloseReason>;
+  /** `scheduler.now()` when bytes were last handed to the consumer. */
+  lastWriteAt: number;
+  /** `scheduler.now()` when an event was last queued. */
+  lastEventAt: number;
+
+  #options: WriterOptions;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #abort = new AbortController();
+  #resolveClosed!: (reason: CloseReason) => void;
+  #state: "open" | "closing" | "closed" = "open";
+  #bodyDone = false;
+  #parts: (string | Uint8Array)[] = [];
+  #hasBytes = false;
+  #queued = 0;
+  #consumerWaiting = false;
+  #flushQueued = false;
+  #drainWaiters: ((open: boolean) => void)[] = [];
+  #pullWaiters: (() => void)[] = [];
+  #cleanups: (() => void)[] = [];
+  #dropped = 0;
+  #lastEventId: string | null | undefined;
+
+  constructor(request: Request, options: WriterOptions) {
+    this.request = request;
+    this.#options = options;
+    this.lastWriteAt = this.lastEventAt = scheduler.now();
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => this.#pull(),
+      cancel: (reason) => {
+        this.#bodyDone = true;
+        this.end("client", reason);
+      },
+    }, { highWaterMark: 0 });
+    this.#push(options.open);
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes waiting for the consumer. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Whether the stream still accepts writes. */
+  get open(): boolean {
+    return this.#state === "open";
+  }
+
+  get lastEventId(): string | null {
+    if (this.#lastEventId === undefined) {
+      let id = this.request.headers.get("last-event-id");
+      if (id === null) {
+        const url = this.request.url;
+        if (url.includes("lastEventId=")) {
+          id = new URL(url).searchParams.get("lastEventId");
+        }
+      }
+      this.#lastEventId = id !== null && id.length <= MAX_LAST_EVENT_ID ? id : null;
+    }
+    return this.#lastEventId;
+  }
+
+  send(event: SSEEvent | string): Promise<boolean> {
+    let text: string;
+    try {
+      text = formatEvent(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#state !== "open") return FALSE;
+    this.lastEventAt = scheduler.now();
+    return this.write(text);
+  }
+
+  comment(text = ""): Promise<boolean> {
+    let line: string;
+    try {
+      line = formatComment(text);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.write(line + "\n");
+  }
+
+  sleep(ms: number): Promise<boolean> {
+    if (typeof ms !== "number" || !(ms >= 0)) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot sleep: \`ms\` must be a non-negative number, got ${String(ms)}`,
+        ),
+      );
+    }
+    if (this.#state !== "open") return FALSE;
+    return new Promise((resolve) => {
+      let task: ScheduledTask | undefined = undefined;
+      const wake = () => {
+        task?.cancel();
+        resolve(false);
+      };
+      this.#cleanups.push(wake);
+      task = scheduler.schedule(ms, () => {
+        const index = this.#cleanups.indexOf(wake);
+        if (index >= 0) this.#cleanups.splice(index, 1);
+        resolve(true);
+      });
+    });
+  }
+
+  close(final?: SSEEvent): Promise<void> {
+    let text = this.#options.final;
+    if (final !== undefined) {
+      try {
+        text = formatEvent(final);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    this.end("closed", undefined, text);
+    return this.closed.then(() => {});
+  }
+
+  /** Registers cleanup to run once when the stream ends. */
+  onEnd(cleanup: () => void): void {
+    if (this.#state === "open") this.#cleanups.push(cleanup);
+    else cleanup();
+  }
+
+  /**
+   * Queues serialised text (or bytes) without validation. Resolves like
+   * `send()`; closes the stream or drops the text past `maxBuffered`.
+   */
+  write(text: string | Uint8Array): Promise<boolean> {
+    if (this.#state !== "open") return FALSE;
+    const size = typeof text === "string" ? text.length : text.byteLength;
+    if (this.#queued + size > this.#options.maxBuffered && this.#queued > 0) {
+      if (!this.#options.dropWhenFull) {
+        this.end("slow-consumer");
+        return FALSE;
+      }
+      this.#dropped++;
+      return this.#drained();
+    }
+    this.#push(text);
+    return this.#queued <= this.#options.highWaterMark ? TRUE : this.#drained();
+  }
+
+  /**
+   * The one close path. Server-initiated ends write `final` (default
+   * `close.final`) after the queued events; the client ending drops the queue.
+   */
+  end(
+    reason: CloseReason,
+    cause?: unknown,
+    final: string | null = reason === "client" || reason === "slow-consumer" ||
+        reason === "error"
+      ? null
+      : this.#options.final,
+  ): void {
+    if (this.#state !== "open") return;
+    this.#state = "closing";
+    if (reason === "client" || reason === "slow-consumer") {
+      this.#parts = [];
+      this.#queued = 0;
+    } else if (final !== null) {
+      this.#push(final);
+    }
+    const cleanups = this.#cleanups;
+    this.#cleanups = [];
+    for (const cleanup of cleanups) cleanup();
+    for (const resolve of this.#drainWaiters.splice(0)) resolve(false);
+    this.#abort.abort(new StreamClosed(reason, { cause }));
+    const finish = () => {
+      this.#state = "closed";
+      this.#resolveClosed(reason);
+    };
+    if (this.#bodyDone) return finish();
+    this.#flush();
+    const closeBody = () => {
+      if (!this.#bodyDone) {
+        this.#bodyDone = true;
+        try {
+          this.#controller.close();
+        } catch {
+          // Already errored by the runtime: nothing left to close.
+        }
+      }
+      finish();
+    };
+    const finishBody = this.#options.finishBody;
+    if (finishBody && reason !== "client" && reason !== "slow-consumer") {
+      finishBody(this, closeBody);
+    } else {
+      closeBody();
+    }
+  }
+
+  /** Errors the body (the runtime then drops the connection); used once everything was read. */
+  abortBody(error: unknown): void {
+    if (this.#bodyDone) return;
+    this.#bodyDone = true;
+    try {
+      this.#controller.error(error);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Resolves when the consumer has read everything handed to it so far. */
+  consumed(): Promise<void> {
+    if (this.#bodyDone || this.#consumerWaiting) return Promise.resolve();
+    return new Promise((resolve) => this.#pullWaiters.push(resolve));
+  }
+
+  #push(text: string | Uint8Array): void {
+    if (typeof text === "string" && NON_ASCII.test(text)) {
+      text = encoder.encode(text);
+    }
+    if (typeof text !== "string") this.#hasBytes = true;
+    this.#parts.push(text);
+    this.#queued += typeof text === "string" ? text.length : text.byteLength;
+    if (this.#consumerWaiting && !this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushFromPull);
+    }
+  }
+
+  #flushFromPull = (): void => {
+    this.#flushQueued = false;
+    if (this.#consumerWaiting) this.#flush();
+  };
+
+  #pull(): void {
+    if (this.#queued > 0) {
+      this.#flush();
+      return;
+    }
+    this.#consumerWaiting = true;
+    for (const resolve of this.#pullWaiters.splice(0)) resolve();
+  }
+
+  /** Hands everything queued to the consumer as one chunk. */
+  #flush(): void {
+    if (this.#queued === 0 || this.#bodyDone) return;
+    const chunk = this.#join();
+    this.#consumerWaiting = false;
+    try {
+      this.#controller.enqueue(chunk);
+    } catch (error) {
+      this.#bodyDone = true;
+      this.end("client", error);
+      return;
+    }
+    this.lastWriteAt = scheduler.now();
+    for (const resolve of this.#drainWaiters.splice(0)) resolve(true);
+  }
+
+  #join(): Uint8Array {
+    const parts = this.#parts;
+    const size = this.#queued;
+    this.#parts = [];
+    this.#queued = 0;
+    if (!this.#hasBytes) {
+      return encoder.encode(parts.length === 1 ? parts[0] as string : parts.join(""));
+    }
+    this.#hasBytes = false;
+    if (parts.length === 1) return parts[0] as Uint8Array;
+    const chunk = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      if (typeof part === "string") {
+        offset += encoder.encodeInto(part, chunk.subarray(offset)).written;
+      } else {
+        chunk.set(part, offset);
+        offset += part.byteLength;
+      }
+    }
+    return chunk;
+  }
+
+  #drained(): Promise<boolean> {
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+}
