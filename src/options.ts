@@ -64,6 +64,14 @@ export interface SSEOptions {
   maxBuffered?: number;
   /** Past `maxBuffered`: `"close"` the stream (default) or `"drop"` new events. */
   onSlowConsumer?: "close" | "drop";
+  /**
+   * Milliseconds that queued bytes may wait without the client reading any
+   * before the stream ends with reason `"client"`: the fallback for runtimes
+   * that do not report a vanished client (Cloudflare Workers). Default: twice
+   * the heartbeat interval (the heartbeat is what gets queued on a quiet
+   * stream); `false` to disable.
+   */
+  stallTimeout?: number | false;
   /** Aborting this signal closes the stream with reason `"shutdown"`. */
   shutdown?: AbortSignal;
   /** Bun's server (the fetch handler's second argument): lifts Bun's idle timeout for this stream. */
@@ -86,6 +94,7 @@ export interface Config {
   highWaterMark: number;
   maxBuffered: number;
   dropWhenFull: boolean;
+  stallTimeout: number;
   shutdown: AbortSignal | null;
   server: SSEOptions["server"] | null;
   onError: SSEOptions["onError"] | null;
@@ -103,6 +112,7 @@ const OPTION_KEYS = new Set([
   "highWaterMark",
   "maxBuffered",
   "onSlowConsumer",
+  "stallTimeout",
   "shutdown",
   "server",
   "onError",
@@ -172,11 +182,17 @@ export function resolveOptions(options: SSEOptions = {}): Config {
   if (onError !== null && typeof onError !== "function") {
     throw new TypeError("sse(): `onError` must be a function");
   }
+  const heartbeat = resolveHeartbeat(options.heartbeat);
+  const stallTimeout = options.stallTimeout === false
+    ? 0
+    : options.stallTimeout === undefined
+    ? (heartbeat ? 2 * heartbeat.interval : 0)
+    : positive(options.stallTimeout, "stallTimeout");
   return {
     open: options.retry === undefined
       ? ":\n\n"
       : prefixed("retry", () => formatRetry(options.retry!)) + "\n",
-    heartbeat: resolveHeartbeat(options.heartbeat),
+    heartbeat,
     status,
     headers: responseHeaders(options.headers, close.connection === "close"),
     onReturn: close.onReturn ?? true,
@@ -189,6 +205,7 @@ export function resolveOptions(options: SSEOptions = {}): Config {
     highWaterMark,
     maxBuffered,
     dropWhenFull: onSlowConsumer === "drop",
+    stallTimeout,
     shutdown,
     server,
     onError,

@@ -125,6 +125,11 @@ export class Writer implements SSEStream {
     return this.#queued;
   }
 
+  /** Whether the consumer has read everything and asked for more. */
+  get consumerWaiting(): boolean {
+    return this.#consumerWaiting;
+  }
+
   /** Whether the stream still accepts writes. */
   get open(): boolean {
     return this.#state === "open";

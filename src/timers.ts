@@ -3,7 +3,8 @@
  *
  * A heartbeat is due `interval` after the last write reached the consumer
  * (axum-style: traffic resets it); it is skipped while bytes still wait to be
- * read, since the consumer has not taken the last ones yet.
+ * read, since the consumer has not taken the last ones yet. A consumer that
+ * takes nothing for `stallTimeout` while bytes wait is treated as gone.
  *
  * @module
  */
@@ -41,6 +42,23 @@ export function startTimers(writer: Writer, config: Config): void {
       const idleFor = scheduler.now() - writer.lastEventAt;
       if (idleFor >= limit - 1) writer.end("idle");
       else tasks[index] = scheduler.schedule(limit - idleFor, check);
+    };
+    tasks.push(scheduler.schedule(limit, check));
+  }
+  if (config.stallTimeout > 0) {
+    const limit = config.stallTimeout;
+    const index = tasks.length;
+    const check = () => {
+      const waitingFor = scheduler.now() - writer.lastWriteAt;
+      const stalled = !writer.consumerWaiting && writer.queuedBytes > 0;
+      if (stalled && waitingFor >= limit - 1) {
+        writer.end(
+          "client",
+          new Error(`the client read nothing for ${Math.round(waitingFor)} ms`),
+        );
+      } else {
+        tasks[index] = scheduler.schedule(stalled ? limit - waitingFor : limit, check);
+      }
     };
     tasks.push(scheduler.schedule(limit, check));
   }
