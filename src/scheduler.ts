@@ -103,8 +103,6 @@ export class Scheduler {
     const delay = Math.min(MAX_DELAY, Math.max(0, next.due - this.now()));
     this.#armedFor = next.due;
     this.#timer = setTimeout(this.#tick, delay);
-    // Node and Bun: the shared timer alone must not keep a process alive.
-    (this.#timer as { unref?: () => void }).unref?.();
   }
 
   #push(entry: Entry): void {
