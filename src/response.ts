@@ -7,7 +7,7 @@
 
 import { formatEvent, type SSEEvent } from "./format.ts";
 import { type Config, resolveOptions, type SSEOptions } from "./options.ts";
-import { finishBodyForConnectionClose, watchRequestSignal } from "./runtime.ts";
+import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
 import { type SSEStream, Writer } from "./stream.ts";
 import { startTimers } from "./timers.ts";
 
@@ -74,8 +74,8 @@ export function sse(
     maxBuffered: config.maxBuffered,
     dropWhenFull: config.dropWhenFull,
     final: config.final,
-    finishBody: config.connectionClose ? finishBodyForConnectionClose : undefined,
   });
+  if (config.connectionClose) forceConnectionClose(config.headers);
   const response = new Response(writer.readable, {
     status: config.status,
     headers: config.headers,

@@ -57,8 +57,6 @@ export interface WriterOptions {
   maxBuffered: number;
   dropWhenFull: boolean;
   final: string | null;
-  /** Before the body closes on a server-initiated end; may defer it (Deno's Connection: close). */
-  finishBody?: (writer: Writer, close: () => void) => void;
 }
 
 const TRUE = Promise.resolve(true);
@@ -89,7 +87,6 @@ export class Writer implements SSEStream {
   #consumerWaiting = false;
   #flushQueued = false;
   #drainWaiters: ((open: boolean) => void)[] = [];
-  #pullWaiters: (() => void)[] = [];
   #cleanups: (() => void)[] = [];
   #dropped = 0;
   #lastEventId: string | null | undefined;
@@ -258,46 +255,17 @@ export class Writer implements SSEStream {
     for (const cleanup of cleanups) cleanup();
     for (const resolve of this.#drainWaiters.splice(0)) resolve(false);
     this.#abort.abort(new StreamClosed(reason, { cause }));
-    const finish = () => {
-      this.#state = "closed";
-      this.#resolveClosed(reason);
-    };
-    if (this.#bodyDone) return finish();
-    this.#flush();
-    const closeBody = () => {
-      if (!this.#bodyDone) {
-        this.#bodyDone = true;
-        try {
-          this.#controller.close();
-        } catch {
-          // Already errored by the runtime: nothing left to close.
-        }
+    if (!this.#bodyDone) {
+      this.#flush();
+      this.#bodyDone = true;
+      try {
+        this.#controller.close();
+      } catch {
+        // Already errored by the runtime: nothing left to close.
       }
-      finish();
-    };
-    const finishBody = this.#options.finishBody;
-    if (finishBody && reason !== "client" && reason !== "slow-consumer") {
-      finishBody(this, closeBody);
-    } else {
-      closeBody();
     }
-  }
-
-  /** Errors the body (the runtime then drops the connection); used once everything was read. */
-  abortBody(error: unknown): void {
-    if (this.#bodyDone) return;
-    this.#bodyDone = true;
-    try {
-      this.#controller.error(error);
-    } catch {
-      // Already closed.
-    }
-  }
-
-  /** Resolves when the consumer has read everything handed to it so far. */
-  consumed(): Promise<void> {
-    if (this.#bodyDone || this.#consumerWaiting) return Promise.resolve();
-    return new Promise((resolve) => this.#pullWaiters.push(resolve));
+    this.#state = "closed";
+    this.#resolveClosed(reason);
   }
 
   #push(text: string | Uint8Array): void {
@@ -324,7 +292,6 @@ export class Writer implements SSEStream {
       return;
     }
     this.#consumerWaiting = true;
-    for (const resolve of this.#pullWaiters.splice(0)) resolve();
   }
 
   /** Hands everything queued to the consumer as one chunk. */

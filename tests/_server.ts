@@ -13,6 +13,14 @@ export const runtime: Runtime = globals.Deno ? "deno" : globals.Bun ? "bun" : "n
 // deno-lint-ignore no-explicit-any
 export type Handler = (request: Request, server?: any) => Response | Promise<Response>;
 
+/** Errors the runtime's server reported (Deno.serve's onError, Bun.serve's error), which it would otherwise print. */
+export const serverErrors: unknown[] = [];
+
+function recordServerError(error: unknown): Response {
+  serverErrors.push(error);
+  return new Response("server error", { status: 500 });
+}
+
 export interface TestServer {
   url: string;
   port: number;
@@ -29,7 +37,13 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   if (runtime === "deno") {
     const controller = new AbortController();
     const server = globals.Deno.serve(
-      { port: 0, hostname: "127.0.0.1", signal: controller.signal, onListen() {} },
+      {
+        port: 0,
+        hostname: "127.0.0.1",
+        signal: controller.signal,
+        onListen() {},
+        onError: recordServerError,
+      },
       (request: Request) => handler(request, undefined),
     );
     const port = server.addr.port;
@@ -47,6 +61,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       port: 0,
       hostname: "127.0.0.1",
       ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+      error: recordServerError,
       // deno-lint-ignore no-explicit-any
       fetch: (request: Request, bunServer: any) => handler(request, bunServer),
     });

@@ -1,0 +1,151 @@
+/**
+ * The Hono adapter: {@linkcode sse} as a Hono handler, with the request's
+ * {@linkcode Context} handed to the source and Bun's idle timeout lifted
+ * without any code in the route.
+ *
+ * @module
+ */
+
+import type { Context, Env, Handler, Input } from "hono";
+import type { SSEEvent } from "./format.ts";
+import type { SSEOptions } from "./options.ts";
+import { sse } from "./response.ts";
+import type { SSEStream } from "./stream.ts";
+
+/**
+ * Hono's input type of a route without validators (the default of
+ * {@linkcode HonoSource}'s `I`).
+ */
+// deno-lint-ignore ban-types
+export type BlankInput = {};
+
+/**
+ * What a Hono route streams: a handler that writes through the
+ * {@linkcode SSEStream} and reads params, variables and `env` from Hono's
+ * `Context`, or an async iterable of events.
+ *
+ * @example
+ * ```ts
+ * import type { HonoSource } from "@edge-sse/core/hono";
+ *
+ * const clock: HonoSource = async (stream, c) => {
+ *   const every = Number(c.req.query("every") ?? 1000);
+ *   while (await stream.send({ event: "time", data: Date.now() })) {
+ *     await stream.sleep(every);
+ *   }
+ * };
+ * ```
+ */
+export type HonoSource<
+  E extends Env = Env,
+  P extends string = string,
+  I extends Input = BlankInput,
+> =
+  | ((stream: SSEStream, c: Context<E, P, I>) => unknown)
+  | AsyncIterable<SSEEvent | string>;
+
+/**
+ * Answers the request of `c` with a Server-Sent Events stream fed by
+ * `source`, from inside any Hono handler (after auth checks, say).
+ *
+ * Headers set earlier with `c.header()` are kept; edge-sse's own headers and
+ * `options.headers` win over them. On Bun, the server Hono receives as
+ * `c.env` is passed as `options.server`, so Bun's idle timeout does not cut a
+ * quiet stream. Throws like {@linkcode sse} on invalid options.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { streamEvents } from "@edge-sse/core/hono";
+ *
+ * const app = new Hono();
+ * app.get("/rooms/:room/events", (c) => {
+ *   if (!c.req.header("authorization")) return c.text("sign in first", 401);
+ *   return streamEvents(c, async (stream) => {
+ *     await stream.send({ event: "joined", data: c.req.param("room") });
+ *   });
+ * });
+ * ```
+ */
+export function streamEvents<E extends Env, P extends string, I extends Input>(
+  c: Context<E, P, I>,
+  source: HonoSource<E, P, I>,
+  options?: SSEOptions,
+): Response {
+  const server = options?.server ?? bunServer(c.env);
+  const response = sse(
+    c.req.raw,
+    typeof source === "function" ? (stream: SSEStream) => source(stream, c) : source,
+    server === undefined ? options : { ...options, server },
+  );
+  return c.newResponse(response.body, response);
+}
+
+/**
+ * A Hono handler that answers every request with a Server-Sent Events
+ * stream fed by `source`; the source receives the stream and Hono's
+ * `Context`. See {@linkcode streamEvents} for headers and Bun.
+ *
+ * TypeScript cannot infer the route's types through a handler factory, so
+ * give your app's `Env` and the path as type arguments to type `c.env`,
+ * `c.get()` and `c.req.param()` (or call {@linkcode streamEvents} inside an
+ * inline handler, which has them). For a fresh async generator per request,
+ * pass an `async function*` as the source.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { sseHandler } from "@edge-sse/core/hono";
+ *
+ * type AppEnv = { Bindings: { POLL_MS: string } };
+ * const app = new Hono<AppEnv>();
+ * app.get(
+ *   "/users/:id/feed",
+ *   sseHandler<AppEnv, "/users/:id/feed">(async (stream, c) => {
+ *     const user = c.req.param("id");
+ *     let n = 0;
+ *     while (await stream.send({ event: "update", id: ++n, data: { user, n } })) {
+ *       await stream.sleep(Number(c.env.POLL_MS));
+ *     }
+ *   }, { heartbeat: 15_000 }),
+ * );
+ * ```
+ */
+export function sseHandler<
+  E extends Env = Env,
+  P extends string = string,
+  I extends Input = BlankInput,
+>(
+  source: HonoSource<E, P, I>,
+  options?: SSEOptions,
+): Handler<E, P, I, Response> {
+  if (typeof source !== "function" && !isAsyncIterable(source)) {
+    throw new TypeError("sseHandler(): `source` must be a function or an async iterable");
+  }
+  return (c) => streamEvents(c, source, options);
+}
+
+/**
+ * Bun's server, if Hono got it as `env` (`export default app`, or
+ * `Bun.serve({ fetch: app.fetch })`) or as `env.server`. Duck-typed: an
+ * object with `timeout`, `upgrade` and `publish` methods.
+ */
+function bunServer(env: unknown): SSEOptions["server"] | undefined {
+  if (isBunServer(env)) return env;
+  if (typeof env === "object" && env !== null && "server" in env && isBunServer(env.server)) {
+    return env.server;
+  }
+  return undefined;
+}
+
+function isBunServer(value: unknown): value is NonNullable<SSEOptions["server"]> {
+  if (typeof value !== "object" || value === null) return false;
+  const server = value as Record<string, unknown>;
+  return typeof server.timeout === "function" && typeof server.upgrade === "function" &&
+    typeof server.publish === "function";
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+}
