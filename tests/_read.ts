@@ -34,7 +34,9 @@ export class BodyReader {
     while (!this.text.includes(needle)) {
       const chunk = await this.next(Math.max(1, deadline - Date.now()));
       if (chunk === null) {
-        throw new Error(`stream ended before ${JSON.stringify(needle)}; got ${JSON.stringify(this.text)}`);
+        throw new Error(
+          `stream ended before ${JSON.stringify(needle)}; got ${JSON.stringify(this.text)}`,
+        );
       }
     }
     return this.text;

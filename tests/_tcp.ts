@@ -46,7 +46,9 @@ export function rawGet(
             const check = () => {
               if (received.includes(needle)) return done();
               if (Date.now() > deadline) {
-                return fail(new Error(`no ${JSON.stringify(needle)} in ${JSON.stringify(received)}`));
+                return fail(
+                  new Error(`no ${JSON.stringify(needle)} in ${JSON.stringify(received)}`),
+                );
               }
               waiters.push(check);
               setTimeout(check, Math.max(1, Math.min(50, deadline - Date.now())));

@@ -110,7 +110,10 @@ describe("formatEvent", () => {
   });
 
   test("encodeEvent returns the UTF-8 bytes and throws the same errors", () => {
-    assert.deepEqual(encodeEvent({ event: "e", data: "é" }), new TextEncoder().encode("event: e\ndata: é\n\n"));
+    assert.deepEqual(
+      encodeEvent({ event: "e", data: "é" }),
+      new TextEncoder().encode("event: e\ndata: é\n\n"),
+    );
     assert.throws(() => encodeEvent({ id: "\n" }), TypeError);
     assert.throws(() => encodeEvent({ retry: -1 }), RangeError);
   });

@@ -96,7 +96,10 @@ describe("lastEventId", () => {
   test("is null when absent or longer than 1 024 characters", () => {
     assert.equal(idOf(request()), null);
     assert.equal(idOf(request({ headers: { "last-event-id": "x".repeat(1025) } })), null);
-    assert.equal(idOf(request({ headers: { "last-event-id": "x".repeat(1024) } })), "x".repeat(1024));
+    assert.equal(
+      idOf(request({ headers: { "last-event-id": "x".repeat(1024) } })),
+      "x".repeat(1024),
+    );
   });
 });
 
@@ -405,9 +408,12 @@ describe("close reasons", () => {
           for (let i = 0; i < 20; i++) stream.send("0123456789");
           return stream.closed;
         }],
-        ["error", () =>
-          open(() => Promise.reject(new Error("x")), { onError: () => ({ data: "e" }) }).stream
-            .closed],
+        [
+          "error",
+          () =>
+            open(() => Promise.reject(new Error("x")), { onError: () => ({ data: "e" }) }).stream
+              .closed,
+        ],
         ["shutdown", () => {
           const run = open(undefined, { shutdown: shutdown.signal });
           setTimeout(() => shutdown.abort(), 5);
