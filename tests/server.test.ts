@@ -154,7 +154,7 @@ describe(`on a real ${runtime} server`, () => {
   });
 
   test("close.connection really closes a keep-alive connection, after every event", async () => {
-    route("/bye", async (stream) => {
+    route("/bye", (stream) => {
       for (let i = 0; i < 50; i++) stream.send({ id: i, data: "x".repeat(100) });
     }, { close: { connection: "close", final: { event: "bye" } } });
     const errorsBefore = serverErrors.length;

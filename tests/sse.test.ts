@@ -395,7 +395,7 @@ describe("close reasons", () => {
           await body.cancel();
           return stream.closed;
         }],
-        ["closed", async () => {
+        ["closed", () => {
           const { stream } = open();
           stream.close();
           return stream.closed;
@@ -403,7 +403,7 @@ describe("close reasons", () => {
         ["returned", () => open(() => {}).stream.closed],
         ["max-duration", () => open(undefined, { close: { maxDuration: 10 } }).stream.closed],
         ["idle", () => open(undefined, { close: { idleTimeout: 10 } }).stream.closed],
-        ["slow-consumer", async () => {
+        ["slow-consumer", () => {
           const { stream } = open(undefined, { highWaterMark: 10, maxBuffered: 100 });
           for (let i = 0; i < 20; i++) stream.send("0123456789");
           return stream.closed;
