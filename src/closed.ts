@@ -60,6 +60,8 @@ export class StreamClosed extends Error {
   readonly reason: CloseReason;
 
   /**
+   * Creates the error for a stream that ended for `reason`.
+   *
    * @param reason Why the stream ended.
    * @param options `cause`: the error behind it, if any.
    */
