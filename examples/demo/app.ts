@@ -1,0 +1,108 @@
+/**
+ * The edge-sse demo as one runtime-neutral fetch handler. `examples/deno.ts`,
+ * `examples/bun.ts` and `examples/node.ts` serve it; so does any server that
+ * calls `fetch(request, server?)`.
+ *
+ * Routes: `/` the page, `/clock`, `/counter`, `/limited` and `/closes`.
+ *
+ * @module
+ */
+
+import { sse, type SSEOptions } from "../../mod.ts";
+import { CloseLog } from "./closes.ts";
+import { renderPage } from "./page.ts";
+import { clock, counter, limited } from "./streams.ts";
+
+/** Timings of the demo; tests shorten them. */
+export interface DemoOptions {
+  /** Milliseconds between clock and counter events (default 1 000). */
+  tick?: number;
+  /** How long a `/limited` stream lives before the server closes it (default 10 000). */
+  limit?: number;
+}
+
+/** A fetch handler. Bun passes its server as `server`; other runtimes pass other things. */
+export interface DemoApp {
+  fetch(request: Request, server?: unknown): Response;
+}
+
+/** Creates the demo with its own close log. */
+export function createApp(options: DemoOptions = {}): DemoApp {
+  const tick = options.tick ?? 1_000;
+  const limit = options.limit ?? 10_000;
+  const closes = new CloseLog();
+
+  return {
+    fetch(request: Request, server?: unknown): Response {
+      const { pathname } = new URL(request.url);
+      if (request.method !== "GET") {
+        return new Response("method not allowed\n", { status: 405, headers: { allow: "GET" } });
+      }
+      // Bun closes a connection after 10 s without a byte (its default
+      // idleTimeout); passing its server lets edge-sse lift that per stream.
+      const base: SSEOptions = { server: bunServer(server) };
+      switch (pathname) {
+        case "/":
+          return new Response(renderPage(runtimeName()), {
+            headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+          });
+        case "/clock":
+          return sse(request, (stream) => {
+            closes.track(pathname, stream);
+            return clock(stream, tick);
+          }, base);
+        case "/counter":
+          return sse(request, (stream) => counter(stream, tick, closes.track(pathname, stream)), {
+            ...base,
+            retry: 1_000,
+          });
+        case "/limited":
+          return sse(
+            request,
+            (stream) => limited(stream, tick, limit, closes.track(pathname, stream)),
+            {
+              ...base,
+              close: {
+                maxDuration: limit,
+                // Written before the server closes the stream; `retry` sets
+                // how long the browser waits before it reconnects.
+                final: {
+                  event: "bye",
+                  data: { reason: "max-duration", after: limit },
+                  retry: 2_000,
+                },
+              },
+            },
+          );
+        case "/closes":
+          return sse(request, (stream) => closes.watch(stream), {
+            ...base,
+            close: { onReturn: false },
+          });
+        default:
+          return new Response("not found\n", { status: 404 });
+      }
+    },
+  };
+}
+
+/** The demo with its default timings. */
+export const app: DemoApp = createApp();
+export default app;
+
+type BunServer = NonNullable<SSEOptions["server"]>;
+
+function bunServer(server: unknown): BunServer | undefined {
+  return typeof (server as BunServer | undefined)?.timeout === "function"
+    ? server as BunServer
+    : undefined;
+}
+
+function runtimeName(): string {
+  if (typeof navigator === "object" && typeof navigator.userAgent === "string") {
+    return navigator.userAgent;
+  }
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
+    ?.node;
+  return node ? `Node.js/${node}` : "a web-standard runtime";
+}
