@@ -117,6 +117,11 @@ export class Writer implements SSEStream {
     return this.#dropped;
   }
 
+  /** The cap on queued bytes (`maxBuffered`). */
+  get maxBuffered(): number {
+    return this.#options.maxBuffered;
+  }
+
   /** Bytes waiting for the consumer. */
   get queuedBytes(): number {
     return this.#queued;
@@ -153,9 +158,7 @@ export class Writer implements SSEStream {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#state !== "open") return FALSE;
-    this.lastEventAt = scheduler.now();
-    return this.write(text);
+    return this.write(text, true);
   }
 
   comment(text = ""): Promise<boolean> {
@@ -213,10 +216,12 @@ export class Writer implements SSEStream {
 
   /**
    * Queues serialised text (or bytes) without validation. Resolves like
-   * `send()`; closes the stream or drops the text past `maxBuffered`.
+   * `send()`; closes the stream or drops the text past `maxBuffered`. With
+   * `isEvent`, it counts as an event for `close.idleTimeout`.
    */
-  write(text: string | Uint8Array): Promise<boolean> {
+  write(text: string | Uint8Array, isEvent = false): Promise<boolean> {
     if (this.#state !== "open") return FALSE;
+    if (isEvent) this.lastEventAt = scheduler.now();
     const size = typeof text === "string" ? text.length : text.byteLength;
     if (this.#queued + size > this.#options.maxBuffered && this.#queued > 0) {
       if (!this.#options.dropWhenFull) {
