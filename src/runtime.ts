@@ -13,6 +13,13 @@ const userAgent: string = typeof navigator === "object" && typeof navigator?.use
 const isDeno = userAgent.startsWith("Deno/");
 
 /**
+ * Whether a timer belongs to the request that set it. On Cloudflare Workers
+ * each request has its own I/O context, and a timer set while serving one
+ * request runs in it and is cancelled with it, so streams cannot share one.
+ */
+export const timersBelongToRequests: boolean = userAgent === "Cloudflare-Workers";
+
+/**
  * Whether to watch `request.signal` for a client going away.
  *
  * Deno.serve aborts `request.signal` on normal completion too, and prints a

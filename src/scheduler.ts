@@ -7,6 +7,8 @@
  * @module
  */
 
+import { timersBelongToRequests } from "./runtime.ts";
+
 /** A task registered with a {@linkcode Scheduler}. */
 export interface ScheduledTask {
   /** Removes the task; it will not run. Safe to call more than once. */
@@ -164,5 +166,35 @@ export class Scheduler {
   }
 }
 
+/**
+ * One runtime timer per task. Cloudflare Workers ties a timer to the request
+ * that was running when it was set: a shared timer would run every stream's
+ * tasks inside one request's context, and die with that request.
+ */
+export class TimerPerTask extends Scheduler {
+  #live = new Set<ReturnType<typeof setTimeout>>();
+
+  override schedule(delay: number, run: () => void): ScheduledTask {
+    const timer = setTimeout(() => {
+      this.#live.delete(timer);
+      run();
+    }, Math.min(MAX_DELAY, Math.max(0, delay)));
+    this.#live.add(timer);
+    return {
+      cancel: () => {
+        if (this.#live.delete(timer)) clearTimeout(timer);
+      },
+    };
+  }
+
+  override get pending(): number {
+    return this.#live.size;
+  }
+
+  override get timers(): number {
+    return this.#live.size;
+  }
+}
+
 /** The scheduler shared by every stream of this module. */
-export const scheduler: Scheduler = new Scheduler();
+export const scheduler: Scheduler = timersBelongToRequests ? new TimerPerTask() : new Scheduler();
