@@ -70,9 +70,9 @@ export class Scheduler {
     this.#timer = undefined;
     this.#armedFor = Infinity;
     this.#running = true;
-    // Timers may fire a little early on some runtimes; a 1 ms tolerance keeps
-    // a task from being re-armed for a sub-millisecond wait.
-    const now = this.now() + 1;
+    // A task never runs before it is due (sleep() must not wake early); a
+    // timer that fired a fraction of a millisecond early is re-armed.
+    const now = this.now();
     try {
       while (this.#heap.length > 0 && this.#heap[0].due <= now) {
         const entry = this.#heap[0];
@@ -102,7 +102,7 @@ export class Scheduler {
     }
     if (this.#timer !== undefined && this.#armedFor <= next.due) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    const delay = Math.min(MAX_DELAY, Math.max(0, next.due - this.now()));
+    const delay = Math.min(MAX_DELAY, Math.max(0, Math.ceil(next.due - this.now())));
     this.#armedFor = next.due;
     this.#timer = setTimeout(this.#tick, delay);
   }

@@ -160,6 +160,17 @@ describe("ending", () => {
     other.close();
   });
 
+  test("sleep never wakes before its time", async () => {
+    const { stream } = open();
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      assert.equal(await stream.sleep(13), true);
+      const slept = performance.now() - started;
+      assert.ok(slept >= 13, `slept ${slept.toFixed(2)} ms of 13`);
+    }
+    stream.close();
+  });
+
   test("cancelling the body ends the stream with reason client and drops the queue", async () => {
     const { stream, body } = open();
     await body.next();
