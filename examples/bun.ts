@@ -7,7 +7,7 @@ declare const Bun: {
   serve(options: {
     port: number;
     hostname: string;
-    fetch: (request: Request, server: unknown) => Response;
+    fetch: (request: Request, server: unknown) => Response | Promise<Response>;
   }): unknown;
 };
 

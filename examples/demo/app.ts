@@ -3,13 +3,16 @@
  * `examples/bun.ts` and `examples/node.ts` serve it; so does any server that
  * calls `fetch(request, server?)`.
  *
- * Routes: `/` the page, `/clock`, `/counter`, `/limited` and `/closes`.
+ * Routes: `/` the page; the streams `/clock`, `/counter`, `/limited`,
+ * `/metrics`, `/chat` and `/closes`; `POST /chat` to say something.
  *
  * @module
  */
 
 import { sse, type SSEOptions } from "../../mod.ts";
+import { ChatRoom } from "./chat.ts";
 import { CloseLog } from "./closes.ts";
+import { metrics } from "./metrics.ts";
 import { renderPage } from "./page.ts";
 import { clock, counter, limited } from "./streams.ts";
 
@@ -19,24 +22,30 @@ export interface DemoOptions {
   tick?: number;
   /** How long a `/limited` stream lives before the server closes it (default 10 000). */
   limit?: number;
+  /** Milliseconds between `/metrics` samples (default 500). */
+  sample?: number;
 }
 
 /** A fetch handler. Bun passes its server as `server`; other runtimes pass other things. */
 export interface DemoApp {
-  fetch(request: Request, server?: unknown): Response;
+  fetch(request: Request, server?: unknown): Response | Promise<Response>;
 }
 
-/** Creates the demo with its own close log. */
+/** Creates the demo with its own close log and chat room. */
 export function createApp(options: DemoOptions = {}): DemoApp {
   const tick = options.tick ?? 1_000;
   const limit = options.limit ?? 10_000;
+  const sample = options.sample ?? 500;
   const closes = new CloseLog();
+  const chat = new ChatRoom();
 
   return {
-    fetch(request: Request, server?: unknown): Response {
+    fetch(request: Request, server?: unknown): Response | Promise<Response> {
       const { pathname } = new URL(request.url);
+      if (request.method === "POST" && pathname === "/chat") return chat.post(request);
       if (request.method !== "GET") {
-        return new Response("method not allowed\n", { status: 405, headers: { allow: "GET" } });
+        const allow = pathname === "/chat" ? "GET, POST" : "GET";
+        return new Response("method not allowed\n", { status: 405, headers: { allow } });
       }
       // Bun closes a connection after 10 s without a byte (its default
       // idleTimeout); passing its server lets edge-sse lift that per stream.
@@ -74,6 +83,19 @@ export function createApp(options: DemoOptions = {}): DemoApp {
               },
             },
           );
+        case "/metrics":
+          return sse(
+            request,
+            (stream) => metrics(stream, sample, closes.track(pathname, stream)),
+            base,
+          );
+        case "/chat":
+          // The handler resolves when the stream ends: the channel keeps it
+          // until then, and replays what a reconnecting page missed.
+          return sse(request, (stream) => {
+            closes.track(pathname, stream);
+            return chat.subscribe(stream);
+          }, { ...base, retry: 2_000 });
         case "/closes":
           return sse(request, (stream) => closes.watch(stream), {
             ...base,

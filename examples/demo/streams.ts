@@ -1,6 +1,7 @@
 /**
  * The demo's stream handlers: a clock, a counter that resumes from
  * `Last-Event-ID`, and a counter that the server closes on a schedule.
+ * (The metrics and the chat have files of their own.)
  *
  * @module
  */
@@ -10,10 +11,28 @@ import type { Progress } from "./closes.ts";
 
 /** One `time` event per `tick` ms, on the tick, until the stream ends. */
 export async function clock(stream: SSEStream, tick: number): Promise<void> {
-  do {
+  for (;;) {
     const now = new Date();
     if (!await stream.send({ event: "time", data: { iso: now.toISOString() } })) return;
-  } while (await stream.sleep(tick - (Date.now() % tick)));
+    if (!await sleepUntil(stream, nextTick(now.getTime(), tick))) return;
+  }
+}
+
+/** The start of the tick after the one `time` falls in. */
+export function nextTick(time: number, tick: number): number {
+  return (Math.floor(time / tick) + 1) * tick;
+}
+
+/**
+ * Sleeps until the wall clock reads `target`. Timers follow a monotonic clock
+ * and may fire a millisecond before `Date.now()` gets there; sleeping again
+ * for the rest keeps the clock from sending two events for the same second.
+ */
+async function sleepUntil(stream: SSEStream, target: number): Promise<boolean> {
+  for (let wait = target - Date.now(); wait > 0; wait = target - Date.now()) {
+    if (!await stream.sleep(wait)) return false;
+  }
+  return !stream.signal.aborted;
 }
 
 /**

@@ -1,0 +1,80 @@
+/**
+ * The demo's chat room: one `Channel` per app. `GET /chat` subscribes a
+ * stream (replaying what a reconnecting page missed), `POST /chat` publishes
+ * a message to every subscriber.
+ *
+ * @module
+ */
+
+import { Channel, type CloseReason, type SSEStream } from "../../mod.ts";
+
+/** What the room carries: `at` is when the server received it (ISO 8601). */
+export interface ChatMessage {
+  name: string;
+  text: string;
+  at: string;
+}
+
+/** The longest name and message, in UTF-16 code units (as `maxlength` counts them). */
+export const MAX_NAME = 24;
+export const MAX_TEXT = 280;
+/** The largest request body `POST /chat` reads, in bytes. */
+export const MAX_BODY = 4096;
+
+/**
+ * An id no history holds. A first visit has no last event id; subscribing it
+ * with this one makes the channel replay every message it keeps (with
+ * `onMissingId: "all"`), so the page opens with the recent conversation.
+ */
+const FIRST_VISIT = "first-visit";
+
+/** A chat room: its channel keeps the last 50 messages of the last hour for replay. */
+export class ChatRoom {
+  readonly channel: Channel<ChatMessage> = new Channel<ChatMessage>({
+    history: { size: 50, ttl: 60 * 60_000 },
+    onMissingId: "all",
+  });
+
+  /** Sends `stream` the messages after its last event id, then live ones until it ends. */
+  subscribe(stream: SSEStream): Promise<CloseReason> {
+    return this.channel.subscribe(stream, { lastEventId: stream.lastEventId ?? FIRST_VISIT });
+  }
+
+  /** Handles `POST /chat` with a JSON body `{ "name": "...", "text": "..." }`. */
+  async post(request: Request): Promise<Response> {
+    const declared = Number(request.headers.get("content-length") ?? 0);
+    if (declared > MAX_BODY) return refuse(413, `the body is over ${MAX_BODY} bytes`);
+    const body = await request.text().catch(() => "");
+    if (body.length > MAX_BODY) return refuse(413, `the body is over ${MAX_BODY} bytes`);
+    const message = parseMessage(body);
+    if (typeof message === "string") return refuse(400, message);
+    this.channel.publish({ event: "message", data: { ...message, at: new Date().toISOString() } });
+    return new Response(null, { status: 204 });
+  }
+}
+
+/** The message in `body`, or why it is refused. */
+export function parseMessage(body: string): { name: string; text: string } | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return 'expected JSON like {"name": "Ada", "text": "hello"}';
+  }
+  const { name, text } = (json ?? {}) as { name?: unknown; text?: unknown };
+  if (typeof name !== "string" || typeof text !== "string") {
+    return "`name` and `text` must be strings";
+  }
+  const [trimmedName, trimmedText] = [name.trim(), text.trim()];
+  if (!trimmedName || !trimmedText) return "`name` and `text` must not be empty";
+  if (trimmedName.length > MAX_NAME) return `\`name\` is over ${MAX_NAME} characters`;
+  if (trimmedText.length > MAX_TEXT) return `\`text\` is over ${MAX_TEXT} characters`;
+  return { name: trimmedName, text: trimmedText };
+}
+
+function refuse(status: number, reason: string): Response {
+  return new Response(reason + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
