@@ -1,7 +1,7 @@
 /**
  * The WHATWG "interpreting an event stream" algorithm as a synchronous state
  * machine: text or bytes in, dispatched events out through a callback. The
- * public {@linkcode EventStreamParser} and the client wrap it.
+ * public `EventStreamParser` and the client wrap it.
  *
  * Every character is looked at a bounded number of times, so the time spent
  * is linear in the input however it is split into chunks (a 1 MiB line fed
@@ -11,56 +11,7 @@
  * @module
  */
 
-/**
- * One event as an `EventSource` dispatches it.
- *
- * @example
- * ```ts
- * import type { ServerSentEvent } from "@edge-sse/core/client";
- *
- * const event: ServerSentEvent = { type: "message", data: "hello", lastEventId: "7" };
- * console.log(event.type, event.data, event.lastEventId);
- * ```
- */
-export interface ServerSentEvent {
-  /** The `event:` field, or `"message"` when the event has none (or an empty one). */
-  readonly type: string;
-  /** The `data:` lines joined with LF (`"\n"`). */
-  readonly data: string;
-  /** The stream's last event id when this event was dispatched (`""` if none was set). */
-  readonly lastEventId: string;
-}
-
-/**
- * Options of {@linkcode EventStreamParser}, `events()` and `connect()`.
- *
- * @example
- * ```ts
- * import { EventStreamParser, type ParserOptions } from "@edge-sse/core/client";
- *
- * const options: ParserOptions = {
- *   maxEventSize: 1024 * 1024,
- *   onRetry: (ms) => console.log(`the server asks for ${ms} ms between reconnections`),
- * };
- * new EventStreamParser(options);
- * ```
- */
-export interface ParserOptions {
-  /**
-   * The most characters one event may hold in memory: its data, its type and
-   * the line being read. Past it the parser fails with a `RangeError`.
-   * Default 16 MiB (16 777 216); `Infinity` for no limit.
-   */
-  maxEventSize?: number;
-  /**
-   * Dispatch an event left unterminated (no blank line after it) when the
-   * stream ends, for upstreams that do not end their last event. The
-   * standard, and the default (`false`), discards it.
-   */
-  flushUnterminated?: boolean;
-  /** Called with each valid `retry:` value (milliseconds), as soon as its line is read. */
-  onRetry?: (ms: number) => void;
-}
+import type { ParserOptions, ServerSentEvent } from "./parse.ts";
 
 /** The default {@linkcode ParserOptions.maxEventSize}. */
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
@@ -88,8 +39,7 @@ export class Interpreter {
   #idBuffer = "";
 
   constructor(options: ParserOptions = {}) {
-    const { maxEventSize = DEFAULT_MAX_EVENT_SIZE, flushUnterminated = false, onRetry } =
-      options;
+    const { maxEventSize = DEFAULT_MAX_EVENT_SIZE, flushUnterminated = false, onRetry } = options;
     if (typeof maxEventSize !== "number" || !(maxEventSize >= 1)) {
       throw new RangeError(
         `Event stream parser: \`maxEventSize\` must be a positive number of characters (or Infinity), got ${
@@ -188,6 +138,20 @@ export class Interpreter {
     this.#line = [];
     this.#lineSize = 0;
     return line;
+  }
+
+  /**
+   * Starts a new stream (a reconnection): decoding and the event being read
+   * start afresh; the last event id and `retry` carry over, as in an
+   * `EventSource`, so a new connection that sends no `id` keeps the old one.
+   */
+  reset(): void {
+    this.#decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    this.#started = this.#afterCR = false;
+    this.#line = [];
+    this.#lineSize = 0;
+    this.#data = this.#type = "";
+    this.#idBuffer = this.lastEventId;
   }
 
   /** Processes one complete line. */

@@ -41,19 +41,23 @@ export function rawGet(
         text: () => received,
         ended,
         waitFor(needle, ms = 3000) {
-          const deadline = Date.now() + ms;
           return new Promise<void>((done, fail) => {
             const check = () => {
-              if (received.includes(needle)) return done();
-              if (Date.now() > deadline) {
-                return fail(
-                  new Error(`no ${JSON.stringify(needle)} in ${JSON.stringify(received)}`),
-                );
-              }
-              waiters.push(check);
-              setTimeout(check, Math.max(1, Math.min(50, deadline - Date.now())));
+              if (!received.includes(needle)) return false;
+              clearTimeout(timer);
+              done();
+              return true;
             };
-            check();
+            const timer = setTimeout(() => {
+              const index = waiters.indexOf(onData);
+              if (index >= 0) waiters.splice(index, 1);
+              const tail = received.length > 300 ? `…${received.slice(-300)}` : received;
+              fail(new Error(`no ${JSON.stringify(needle)} in ${JSON.stringify(tail)}`));
+            }, ms);
+            const onData = () => {
+              if (!check()) waiters.push(onData);
+            };
+            onData();
           });
         },
         close: () => socket.destroy(),

@@ -209,6 +209,61 @@ describe(`on a real ${runtime} server`, () => {
     assert.equal(await within(stream.closed, 2000, "closed"), "client");
   });
 
+  test("a producer that does not await closes a stalled client's stream as slow-consumer", async () => {
+    const opening = nextStream();
+    route("/flood", (stream) => {
+      const data = "z".repeat(1000);
+      const flood = () => {
+        // 10 events a millisecond without awaiting send(): a reading client
+        // keeps up, a stalled one fills every buffer on the way.
+        for (let i = 0; i < 10; i++) stream.send(data);
+        if (!stream.signal.aborted) setTimeout(flood, 1);
+      };
+      flood();
+      return forever(stream);
+    }, { highWaterMark: 16 * 1024, maxBuffered: 256 * 1024 });
+    const client = await rawGet(server.port, "/flood");
+    const { stream } = await opening;
+    await delay(300);
+    assert.equal(stream.signal.aborted, false, "a reading client keeps up");
+    client.socket.pause();
+    assert.equal(await within(stream.closed, 10_000, "closed"), "slow-consumer");
+    const writer = stream as unknown as { queuedBytes: number };
+    assert.equal(writer.queuedBytes, 0, "the queue was released");
+    client.close();
+  });
+
+  test('with onSlowConsumer "drop" a stalled client loses events, not the stream', async () => {
+    const opening = nextStream();
+    route("/drop", async (stream) => {
+      const data = "w".repeat(1000);
+      while (stream.dropped < 100 && !stream.signal.aborted) {
+        for (let i = 0; i < 200; i++) stream.send(data);
+        await stream.sleep(1);
+      }
+      // Once the client reads again the queue drains, and events get through.
+      const writer = stream as unknown as { queuedBytes: number };
+      while (writer.queuedBytes > 0 && !stream.signal.aborted) await stream.sleep(5);
+      await stream.send("after the drops");
+      return forever(stream);
+    }, { highWaterMark: 16 * 1024, maxBuffered: 256 * 1024, onSlowConsumer: "drop" });
+    const client = await rawGet(server.port, "/drop");
+    client.socket.pause();
+    const { stream } = await opening;
+    await within(
+      (async () => {
+        while (stream.dropped < 100) await delay(10);
+      })(),
+      10_000,
+      "100 dropped events",
+    );
+    assert.equal(stream.signal.aborted, false, "the stream stays open");
+    client.socket.resume();
+    await client.waitFor("data: after the drops", 10_000);
+    client.close();
+    assert.equal(await within(stream.closed, 2000, "closed"), "client");
+  });
+
   test("a handler error closes its stream and the server keeps serving", async () => {
     const opening = nextStream();
     route("/fails", async (stream) => {
