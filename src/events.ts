@@ -30,6 +30,8 @@ export class EventStreamError extends Error {
   readonly status: number;
 
   /**
+   * Creates the error for a response that cannot be read as an event stream.
+   *
    * @param message What was wrong.
    * @param response The response that was not an event stream.
    */

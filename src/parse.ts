@@ -110,6 +110,8 @@ export class EventStreamParser extends TransformStream<Uint8Array | string, Serv
   #interpreter: Interpreter;
 
   /**
+   * Creates a parser.
+   *
    * @param options `maxEventSize`, `flushUnterminated` and `onRetry`; throws
    * a `RangeError` or `TypeError` for invalid ones.
    */

@@ -64,12 +64,17 @@ describe("Channel with a RedisBackplane, two server processes", () => {
   });
 
   test("ids keep increasing when the instances take turns publishing", async () => {
+    // Instances agree on nothing but what they have seen: an id is above every
+    // id its instance received, so a turn starts once both saw the last event.
     const onB = await listen(b);
+    const onA = await listen(a);
     const events: ReadEvent[] = [];
     for (let n = 1; n <= 20; n++) {
       await publish(n % 2 ? a : b, n, n);
       events.push(...await onB.take(1, 5000));
+      await onA.take(1, 5000);
     }
+    await onA.cancel();
     assert.deepEqual(
       events.map((event) => event.data.split(" ")[1]),
       range(1, 20).map(String),
