@@ -17,12 +17,22 @@ import type { Writer } from "./stream.ts";
 export function startTimers(writer: Writer, config: Config): void {
   const tasks: ScheduledTask[] = [];
   const heartbeat = config.heartbeat;
+  // With a heartbeat, the heartbeat's task also watches for a stalled
+  // consumer: one scheduler task per quiet stream instead of two.
+  const stallLimit = config.stallTimeout;
+  const stallInBeat = heartbeat !== null && stallLimit > 0 && stallLimit >= heartbeat.interval;
   if (heartbeat) {
-    const { interval, text } = heartbeat;
+    const { interval } = heartbeat;
+    const bytes = heartbeatBytes(heartbeat.text);
     const beat = () => {
       const quietFor = scheduler.now() - writer.lastWriteAt;
-      if (quietFor >= interval - 1) {
-        if (writer.queuedBytes === 0) writer.write(text);
+      if (writer.queuedBytes > 0 && !writer.consumerWaiting) {
+        // Bytes wait and the consumer takes nothing: no heartbeat on top.
+        if (stallInBeat && quietFor >= stallLimit - 1) return stalled(writer, quietFor);
+        const next = stallInBeat ? Math.min(interval, stallLimit - quietFor) : interval;
+        tasks[0] = scheduler.schedule(next, beat);
+      } else if (quietFor >= interval - 1) {
+        if (writer.queuedBytes === 0) writer.write(bytes);
         tasks[0] = scheduler.schedule(interval, beat);
       } else {
         tasks[0] = scheduler.schedule(interval - quietFor, beat);
@@ -45,26 +55,34 @@ export function startTimers(writer: Writer, config: Config): void {
     };
     tasks.push(scheduler.schedule(limit, check));
   }
-  if (config.stallTimeout > 0) {
-    const limit = config.stallTimeout;
+  if (stallLimit > 0 && !stallInBeat) {
     const index = tasks.length;
     const check = () => {
       const waitingFor = scheduler.now() - writer.lastWriteAt;
-      const stalled = !writer.consumerWaiting && writer.queuedBytes > 0;
-      if (stalled && waitingFor >= limit - 1) {
-        writer.end(
-          "client",
-          new Error(`the client read nothing for ${Math.round(waitingFor)} ms`),
-        );
+      const isStalled = !writer.consumerWaiting && writer.queuedBytes > 0;
+      if (isStalled && waitingFor >= stallLimit - 1) {
+        stalled(writer, waitingFor);
       } else {
-        tasks[index] = scheduler.schedule(stalled ? limit - waitingFor : limit, check);
+        tasks[index] = scheduler.schedule(isStalled ? stallLimit - waitingFor : stallLimit, check);
       }
     };
-    tasks.push(scheduler.schedule(limit, check));
+    tasks.push(scheduler.schedule(stallLimit, check));
   }
   if (tasks.length > 0) {
     writer.onEnd(() => {
       for (const task of tasks) task.cancel();
     });
   }
+}
+
+function stalled(writer: Writer, waitingFor: number): void {
+  writer.end("client", new Error(`the client read nothing for ${Math.round(waitingFor)} ms`));
+}
+
+const DEFAULT_HEARTBEAT = ":\n\n";
+const DEFAULT_HEARTBEAT_BYTES = new TextEncoder().encode(DEFAULT_HEARTBEAT);
+
+/** The heartbeat as bytes, encoded once (shared by every stream for the default). */
+function heartbeatBytes(text: string): Uint8Array {
+  return text === DEFAULT_HEARTBEAT ? DEFAULT_HEARTBEAT_BYTES : new TextEncoder().encode(text);
 }

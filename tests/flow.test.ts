@@ -26,6 +26,15 @@ describe("coalescing", () => {
     stream.close();
   });
 
+  test("unicode and ASCII events coalesced in one chunk arrive intact", async () => {
+    const { stream, body } = open();
+    await body.next();
+    const texts = ["plain", "héllo", "日本語", "emoji 🎉", "tail"];
+    for (const text of texts) stream.send(text);
+    assert.equal(await body.next(), texts.map((text) => `data: ${text}\n\n`).join(""));
+    stream.close();
+  });
+
   test("an event sent while the consumer waits is delivered at once, without a timer", async () => {
     const { stream, body } = open();
     await body.next();
@@ -117,7 +126,11 @@ describe("scheduler", () => {
       }, { heartbeat: 1000, close: { onReturn: false, maxDuration: 60_000 } });
     }
     assert.equal(scheduler.timers, 1);
-    assert.equal(scheduler.pending - before, 10_000 * 3, "heartbeat, stall check and deadline");
+    assert.equal(
+      scheduler.pending - before,
+      10_000 * 2,
+      "the heartbeat (which also checks for a stall) and the deadline",
+    );
     await Promise.all(streams.map((s) => s.close()));
     assert.equal(scheduler.pending, before);
     if (before === 0) assert.equal(scheduler.timers, 0, "the timer is released");
