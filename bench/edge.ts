@@ -1,0 +1,39 @@
+// edge-sse doing the same work: `await stream.send()` in a loop, or an idle
+// stream with a heartbeat option and nothing else.
+
+// Imported from src/ rather than mod.ts so that work in progress elsewhere in
+// the module cannot break the benchmarks; it is the same function.
+import type { SSEOptions } from "../src/options.ts";
+import { sse } from "../src/response.ts";
+import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
+
+/** The second argument of Bun's fetch handler, for its per-request idle timeout. */
+export type BunServer = SSEOptions["server"];
+
+/** edge-sse's response for `scenario`. */
+export function edge(request: Request, scenario: Scenario, server: BunServer): Response {
+  if (scenario.mode === "throughput") {
+    const data = payload(scenario.size);
+    return sse(request, async (stream) => {
+      for (let i = 0; i < scenario.n; i++) {
+        if (!await stream.send({ data })) return;
+      }
+    }, { server });
+  }
+  if (scenario.mode === "ttfb") {
+    return sse(request, async (stream) => {
+      await stream.send({ data: "hello" });
+      await stream.closed;
+    }, { server });
+  }
+  if (scenario.mode === "abort") {
+    return sse(request, (stream) => {
+      stream.signal.addEventListener("abort", () => {
+        counters.aborts[scenario.id] = wallNow();
+      });
+      return stream.closed;
+    }, { heartbeat: scenario.heartbeat, server });
+  }
+  // Idle: the least a handler can be; the heartbeat is an option.
+  return sse(request, (stream) => stream.closed, { heartbeat: scenario.heartbeat, server });
+}

@@ -1,0 +1,98 @@
+// The floor: what a bare ReadableStream does with no library at all.
+// (a) one enqueue per event, (b) pre-joined chunks of about 64 KiB of whole
+// events, encoded once: the most a runtime can push through one stream.
+// Idle, abort and first-byte streams are a bare stream and one setInterval.
+
+import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
+
+const encoder = new TextEncoder();
+const HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+const CHUNK_BYTES = 64 * 1024;
+const PING = encoder.encode(": ping\n\n");
+const OPEN = encoder.encode(":\n\n");
+const HELLO = encoder.encode("data: hello\n\n");
+
+/** The floor's response for `scenario`; `isDeno` skips `request.signal` (see src/runtime.ts). */
+export function floor(request: Request, scenario: Scenario, isDeno: boolean): Response {
+  if (scenario.mode === "throughput") {
+    const body = scenario.contender === "floor-a"
+      ? perEvent(scenario.n, payload(scenario.size))
+      : preJoined(scenario.n, payload(scenario.size));
+    return new Response(body, { headers: HEADERS });
+  }
+  if (scenario.mode === "ttfb") {
+    // The first event, then the stream stays open like any SSE stream.
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(HELLO);
+      },
+    });
+    return new Response(body, { headers: HEADERS });
+  }
+  return new Response(heartbeating(request, scenario, isDeno), { headers: HEADERS });
+}
+
+/** (a): one `enqueue` of freshly encoded bytes per event, paced by the stream's queue. */
+function perEvent(n: number, data: string): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      while (sent < n && controller.desiredSize! > 0) {
+        controller.enqueue(encoder.encode("data: " + data + "\n\n"));
+        sent++;
+      }
+      if (sent === n) controller.close();
+    },
+  }, new ByteLengthQueuingStrategy({ highWaterMark: CHUNK_BYTES }));
+}
+
+/** (b): the same bytes, joined into ~64 KiB chunks of whole events once, enqueued as is. */
+function preJoined(n: number, data: string): ReadableStream<Uint8Array> {
+  const event = "data: " + data + "\n\n";
+  const perChunk = Math.max(1, Math.floor(CHUNK_BYTES / event.length));
+  const full = encoder.encode(event.repeat(perChunk));
+  let left = n;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (left >= perChunk) {
+        controller.enqueue(full);
+        left -= perChunk;
+      } else if (left > 0) {
+        controller.enqueue(full.subarray(0, left * event.length));
+        left = 0;
+      }
+      if (left === 0) controller.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A bare stream with one `setInterval` heartbeat; records when it learns the client left. */
+function heartbeating(
+  request: Request,
+  scenario: Scenario,
+  isDeno: boolean,
+): ReadableStream<Uint8Array> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => {
+    if (timer === undefined) return;
+    if (scenario.mode === "abort") counters.aborts[scenario.id] = wallNow();
+    clearInterval(timer);
+    timer = undefined;
+    counters.floorTimers--;
+  };
+  if (!isDeno) request.signal.addEventListener("abort", stop, { once: true });
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      counters.floorTimers++;
+      controller.enqueue(OPEN);
+      timer = setInterval(() => {
+        try {
+          controller.enqueue(PING);
+        } catch {
+          stop();
+        }
+      }, scenario.heartbeat);
+    },
+    cancel: stop,
+  });
+}

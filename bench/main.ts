@@ -1,0 +1,114 @@
+// `npm run bench`: every benchmark, edge-sse against the floor and Hono, on
+// Deno, Bun and Node, one markdown table each. See bench/README.md.
+//
+//   npm run bench                          everything (several minutes)
+//   npm run bench -- --quick               small counts: proves it all runs (< 2 min)
+//   npm run bench -- throughput abort      only some benchmarks
+//   npm run bench -- --runtime=deno,bun    only some runtimes
+//   npm run bench -- --write               also store the tables in bench/README.md
+//
+// Exits non-zero only when a benchmark breaks (a crash, a missing event),
+// never because of a number.
+
+import { abort } from "./abort.ts";
+import type { Context } from "./context.ts";
+import { idle } from "./idle.ts";
+import { build, ROOT, type Runtime } from "./proc.ts";
+import { load, machine } from "./report.ts";
+import { throughput } from "./throughput.ts";
+import { ttfb } from "./ttfb.ts";
+
+type Bench = (context: Context) => Promise<string>;
+
+const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb };
+const RUNTIMES: Runtime[] = ["deno", "bun", "node"];
+const README = `${ROOT}/bench/README.md`;
+const START = "<!-- results:start -->";
+const END = "<!-- results:end -->";
+
+/** Benchmark 4 lives with `Channel` in bench/fanout.ts; it runs here when it exists. */
+async function fanout(context: Context): Promise<string> {
+  const script = `${ROOT}/bench/fanout.ts`;
+  try {
+    await Deno.stat(script);
+  } catch {
+    return "### 4. Fan-out\n\nbench/fanout.ts does not exist yet: skipped.";
+  }
+  const args = ["run", "-A", script, `--runtime=${context.runtimes.join(",")}`];
+  if (context.quick) args.push("--quick");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/fanout.ts failed (exit ${out.code})`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+function parse(args: string[]) {
+  const names = args.filter((arg) => !arg.startsWith("--"));
+  for (const name of names) {
+    if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}: ${Object.keys(BENCHES)}`);
+  }
+  const runtimeArg = args.find((arg) => arg.startsWith("--runtime="))?.slice(10);
+  const runtimes = runtimeArg ? runtimeArg.split(",") as Runtime[] : RUNTIMES;
+  for (const runtime of runtimes) {
+    if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime}`);
+  }
+  if (args.includes("--quick") && args.includes("--write")) {
+    throw new Error("--write stores full runs only, not --quick ones");
+  }
+  return {
+    quick: args.includes("--quick"),
+    write: args.includes("--write"),
+    names: names.length > 0 ? names : Object.keys(BENCHES),
+    runtimes,
+  };
+}
+
+async function writeReadme(sections: string[], header: string): Promise<void> {
+  const readme = await Deno.readTextFile(README);
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`bench/README.md lacks ${START} ... ${END}`);
+  const block = [START, "", header, "", ...sections.flatMap((s) => [s, ""]), END].join("\n");
+  await Deno.writeTextFile(README, readme.slice(0, start) + block + readme.slice(end + END.length));
+  // Keep `deno fmt --check` (CI) clean: wrap the notes as the formatter does.
+  const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", README] }).output();
+  if (!fmt.success) throw new Error("deno fmt bench/README.md failed");
+}
+
+async function main(): Promise<void> {
+  const options = parse(Deno.args);
+  const started = performance.now();
+  const log = (message: string) => console.error(`[bench ${elapsed(started)}] ${message}`);
+  log("building the client and the Node server");
+  await build();
+  const context: Context = {
+    quick: options.quick,
+    runtimes: options.runtimes,
+    machine: await machine(),
+    log,
+  };
+  const header = `Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC` +
+    `${options.quick ? " (--quick)" : ""}, load average ${(await load()).toFixed(2)} at the start.`;
+  console.log(`## edge-sse benchmarks\n\n${header}\n`);
+  const sections: string[] = [];
+  for (const name of options.names) {
+    const section = await BENCHES[name](context);
+    sections.push(section);
+    console.log(section + "\n");
+  }
+  log(`done in ${elapsed(started)}`);
+  if (options.write) await writeReadme(sections, header);
+}
+
+function elapsed(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+}
+
+main().catch((error) => {
+  console.error(error);
+  Deno.exit(1);
+});

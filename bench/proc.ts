@@ -1,0 +1,219 @@
+// Processes of a benchmark run (Deno-only: the orchestrator runs on Deno):
+// the bench server on a runtime, the Node client, and what /proc says about
+// a server's memory and CPU time.
+
+/** A runtime the bench server runs on. */
+export type Runtime = "deno" | "bun" | "node";
+
+export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const BIN = `${ROOT}/node_modules/.bin`;
+const BUILD = `${ROOT}/.build/bench`;
+export const CLIENT: string = `${BUILD}/client.mjs`;
+const NODE_SERVER = `${BUILD}/server-node.mjs`;
+
+/**
+ * Runs a command with the soft file-descriptor limit raised to the hard one
+ * (10 000 sockets need more than the usual 1 024).
+ */
+function command(argv: string[], piped: { stdin?: boolean } = {}): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    args: ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "sh", ...argv],
+    cwd: ROOT,
+    stdin: piped.stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** The hard limit on open files, which the server and the client are raised to. */
+export async function fileLimit(): Promise<number> {
+  const out = await new Deno.Command("sh", { args: ["-c", "ulimit -Hn"] }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  return text === "unlimited" ? Infinity : Number(text);
+}
+
+/** Bundles the client, and the server for Node, with esbuild. */
+export async function build(): Promise<void> {
+  const common = ["--bundle", "--platform=node", "--format=esm", "--target=node20"];
+  for (
+    const [entry, out, extra] of [
+      ["bench/client.ts", CLIENT, []],
+      ["bench/server.ts", NODE_SERVER, ["--packages=external"]],
+    ] as const
+  ) {
+    const result = await new Deno.Command(`${BIN}/esbuild`, {
+      args: [entry, ...common, ...extra, `--outfile=${out}`, "--log-level=warning"],
+      cwd: ROOT,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!result.success) throw new Error(`esbuild ${entry} failed`);
+  }
+}
+
+/** Reads a child's stdout line by line. */
+class Lines {
+  #reader: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+  #what: string;
+
+  constructor(stdout: ReadableStream<Uint8Array>, what: string) {
+    this.#reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
+    this.#what = what;
+  }
+
+  /** The next line, parsed as JSON; throws after `ms` or when the output ends. */
+  async next<T>(ms: number): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.#what}: no output in ${ms} ms`)), ms);
+    });
+    try {
+      while (!this.#buffer.includes("\n")) {
+        const { value, done } = await Promise.race([this.#reader.read(), timeout]);
+        if (done) throw new Error(`${this.#what} exited without output`);
+        this.#buffer += value;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const end = this.#buffer.indexOf("\n");
+    const line = this.#buffer.slice(0, end);
+    this.#buffer = this.#buffer.slice(end + 1);
+    try {
+      return JSON.parse(line) as T;
+    } catch {
+      throw new Error(`${this.#what}: unexpected output ${JSON.stringify(line)}`);
+    }
+  }
+
+  cancel(): void {
+    this.#reader.cancel().catch(() => {});
+  }
+}
+
+/** A running bench server. */
+export interface Server {
+  runtime: Runtime;
+  port: number;
+  pid: number;
+  /** GETs a JSON document from the server. */
+  get<T>(path: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+function serverArgv(runtime: Runtime): string[] {
+  if (runtime === "deno") {
+    return [`${BIN}/deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/server.ts"];
+  }
+  if (runtime === "bun") return [`${BIN}/bun`, "bench/server.ts"];
+  return ["node", "--expose-gc", NODE_SERVER];
+}
+
+/** Starts the bench server on `runtime`; resolves once it listens. */
+export async function startServer(runtime: Runtime): Promise<Server> {
+  const child = command(serverArgv(runtime));
+  const lines = new Lines(child.stdout, `${runtime} server`);
+  let ready: { port: number; pid: number };
+  try {
+    ready = await lines.next<{ port: number; pid: number }>(30_000);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  const { port, pid } = ready;
+  return {
+    runtime,
+    port,
+    pid,
+    async get<T>(path: string): Promise<T> {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      if (!response.ok) throw new Error(`${path}: ${response.status}`);
+      return await response.json() as T;
+    },
+    async stop() {
+      lines.cancel();
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      const exited = await Promise.race([child.status, delay(3000).then(() => null)]);
+      if (exited === null) {
+        child.kill("SIGKILL");
+        await child.status;
+      }
+    },
+  };
+}
+
+/** Runs the Node client on one job and returns its output lines, parsed. */
+export async function runClient<T>(job: unknown, ms: number): Promise<T[]> {
+  const child = command(["node", CLIENT, JSON.stringify(job)]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const output = child.output();
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`client ${JSON.stringify(job)} took over ${ms} ms`));
+    }, ms);
+  });
+  try {
+    const result = await Promise.race([output, timeout]);
+    if (!result.success) throw new Error(`client failed (exit ${result.code})`);
+    const text = new TextDecoder().decode(result.stdout).trim();
+    return text === "" ? [] : text.split("\n").map((line) => JSON.parse(line) as T);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A client that keeps running and takes commands on stdin (the idle benchmark). */
+export interface LiveClient {
+  next<T>(ms: number): Promise<T>;
+  tell(line: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the Node client on a job that reads commands from stdin. */
+export function startClient(job: unknown): LiveClient {
+  const child = command(["node", CLIENT, JSON.stringify(job)], { stdin: true });
+  const lines = new Lines(child.stdout, "client");
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  return {
+    next: <T>(ms: number) => lines.next<T>(ms),
+    tell: (line: string) => writer.write(encoder.encode(line + "\n")),
+    async stop() {
+      await writer.close().catch(() => {});
+      const exited = await Promise.race([child.status, delay(5000).then(() => null)]);
+      if (exited === null) {
+        child.kill("SIGKILL");
+        await child.status;
+      }
+      lines.cancel();
+    },
+  };
+}
+
+/** Resident memory of a process, in KiB. */
+export async function rssKiB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const match = status.match(/^VmRSS:\s+(\d+) kB$/m);
+  if (!match) throw new Error(`no VmRSS for ${pid}`);
+  return Number(match[1]);
+}
+
+/** User + system CPU time of a process (all threads), in seconds. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat times (100 on Linux). */
+const CLOCK_TICKS = 100;
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
