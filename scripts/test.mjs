@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureSystemDeps } from "./system-deps.mjs";
 
 const root = resolve(fileURLToPath(import.meta.url), "../..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -82,6 +83,13 @@ const steps = {
     return tests;
   },
 };
+
+try {
+  ensureSystemDeps();
+} catch (error) {
+  console.error(`npm test: ${error.message}`);
+  process.exit(1);
+}
 
 const results = [];
 for (const runtime of runtimes) {
