@@ -3,6 +3,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type CloseReason, sse, type SSEStream, StreamClosed } from "../mod.ts";
+import { scheduler } from "../src/scheduler.ts";
 import { BodyReader } from "./_read.ts";
 import { delay, within } from "./_server.ts";
 
@@ -394,8 +395,9 @@ describe("generators", () => {
 });
 
 describe("close reasons", () => {
-  test("every reason ends the stream exactly once, with no unhandled rejection", async () => {
+  test("every reason ends the stream exactly once, with no unhandled rejection or timer left", async () => {
     const { trapUnhandledRejections } = await import("./_read.ts");
+    const tasksBefore = scheduler.pending;
     const shutdown = new AbortController();
     const reasons: CloseReason[] = [];
     const unhandled = await trapUnhandledRejections(async () => {
@@ -439,5 +441,10 @@ describe("close reasons", () => {
     });
     assert.deepEqual(unhandled, []);
     assert.equal(reasons.length, 8);
+    assert.equal(
+      scheduler.pending,
+      tasksBefore,
+      "every stream's heartbeat and deadlines were released",
+    );
   });
 });
