@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatEvent, type SSEEvent } from "./format.ts";
+import { encodeEvent, type SSEEvent } from "./format.ts";
 
 /**
  * An event published on a {@linkcode Channel}: an {@linkcode SSEEvent} whose
@@ -60,7 +60,7 @@ const decoder = new TextDecoder();
 
 /**
  * Serialises `event` once (throwing a `TypeError` or `RangeError` like
- * {@linkcode formatEvent} for an invalid one) into a message.
+ * {@linkcode encodeEvent} for an invalid one) into a message.
  *
  * @example
  * ```ts
@@ -70,10 +70,9 @@ const decoder = new TextDecoder();
  * ```
  */
 export function createMessage<T>(event: ChannelEvent<T>): ChannelMessage<T> {
-  const text = formatEvent(event as SSEEvent);
   return {
     id: event.id === undefined ? undefined : String(event.id),
-    bytes: encoder.encode(text),
+    bytes: encodeEvent(event as SSEEvent),
     event,
   };
 }
@@ -151,7 +150,7 @@ export function decodeEnvelope<T = unknown>(
   if (data !== undefined) wire.data = data;
   // `data` is already serialised, so formatting it as a string writes exactly
   // the lines its publisher wrote.
-  const bytes = encoder.encode(formatEvent(wire));
+  const bytes = encodeEvent(wire);
   let decoded: ChannelEvent<T> | undefined;
   const message: ChannelMessage<T> = {
     id,

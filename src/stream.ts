@@ -95,16 +95,15 @@ export class Writer implements SSEStream {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #abort = new AbortController();
   #resolveClosed!: (reason: CloseReason) => void;
-  #state: "open" | "closing" | "closed" = "open";
+  #open = true;
   #bodyDone = false;
   #parts: (string | Uint8Array)[] = [];
   #hasBytes = false;
   #queued = 0;
   #consumerWaiting = false;
   #flushQueued = false;
-  /** Writes so far, and how many there were when the pending flush last looked. */
-  #pushes = 0;
-  #pushesSeen = 0;
+  /** Whether anything was queued since the pending flush last looked. */
+  #pushedSinceLook = false;
   #quietTicks = 0;
   #drainWaiters: ((open: boolean) => void)[] = [];
   #cleanups: (() => void)[] = [];
@@ -126,7 +125,7 @@ export class Writer implements SSEStream {
         this.end("client", reason);
       },
     }, { highWaterMark: 0 });
-    this.#push(options.open);
+    this.#push(options.open, options.open.length);
   }
 
   get signal(): AbortSignal {
@@ -147,14 +146,14 @@ export class Writer implements SSEStream {
     return this.#queued;
   }
 
-  /** Whether the consumer has read everything and asked for more. */
-  get consumerWaiting(): boolean {
-    return this.#consumerWaiting;
+  /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
+  get awaitingConsumer(): boolean {
+    return this.#queued > 0 && !this.#consumerWaiting;
   }
 
   /** Whether the stream still accepts writes. */
   get open(): boolean {
-    return this.#state === "open";
+    return this.#open;
   }
 
   get lastEventId(): string | null {
@@ -199,7 +198,7 @@ export class Writer implements SSEStream {
         ),
       );
     }
-    if (this.#state !== "open") return FALSE;
+    if (!this.#open) return FALSE;
     return new Promise((resolve) => {
       let task: ScheduledTask | undefined = undefined;
       const wake = () => {
@@ -230,7 +229,7 @@ export class Writer implements SSEStream {
 
   /** Registers cleanup to run once when the stream ends. */
   onEnd(cleanup: () => void): void {
-    if (this.#state === "open") this.#cleanups.push(cleanup);
+    if (this.#open) this.#cleanups.push(cleanup);
     else cleanup();
   }
 
@@ -240,7 +239,7 @@ export class Writer implements SSEStream {
    * `isEvent`, it counts as an event for `close.idleTimeout`.
    */
   write(text: string | Uint8Array, isEvent = false): Promise<boolean> {
-    if (this.#state !== "open") return FALSE;
+    if (!this.#open) return FALSE;
     if (isEvent && this.#options.trackEvents) this.lastEventAt = scheduler.now();
     const size = typeof text === "string" ? text.length : text.byteLength;
     if (this.#queued + size > this.#options.maxBuffered && this.#queued > 0) {
@@ -251,29 +250,24 @@ export class Writer implements SSEStream {
       this.#dropped++;
       return this.#drained();
     }
-    this.#push(text);
+    this.#push(text, size);
     return this.#queued <= this.#options.highWaterMark ? TRUE : this.#drained();
   }
 
   /**
-   * The one close path. Server-initiated ends write `final` (default
-   * `close.final`) after the queued events; the client ending drops the queue.
+   * The one close path. Server-initiated ends write `final` (default:
+   * `close.final`, none on "error") after the queued events; the client
+   * ending (or a slow one) drops the queue.
    */
-  end(
-    reason: CloseReason,
-    cause?: unknown,
-    final: string | null = reason === "client" || reason === "slow-consumer" ||
-        reason === "error"
-      ? null
-      : this.#options.final,
-  ): void {
-    if (this.#state !== "open") return;
-    this.#state = "closing";
+  end(reason: CloseReason, cause?: unknown, final?: string | null): void {
+    if (!this.#open) return;
+    this.#open = false;
     if (reason === "client" || reason === "slow-consumer") {
       this.#parts = [];
       this.#queued = 0;
-    } else if (final !== null) {
-      this.#push(final);
+    } else {
+      if (final === undefined) final = reason === "error" ? null : this.#options.final;
+      if (final !== null) this.#push(final, final.length);
     }
     const cleanups = this.#cleanups;
     this.#cleanups = [];
@@ -289,22 +283,22 @@ export class Writer implements SSEStream {
         // Already errored by the runtime: nothing left to close.
       }
     }
-    this.#state = "closed";
     this.#resolveClosed(reason);
   }
 
-  #push(text: string | Uint8Array): void {
+  /** Queues `text` of `size` (UTF-16 code units for a string, bytes otherwise). */
+  #push(text: string | Uint8Array, size: number): void {
     if (typeof text !== "string") this.#hasBytes = true;
     this.#parts.push(text);
-    this.#queued += typeof text === "string" ? text.length : text.byteLength;
-    this.#pushes++;
+    this.#queued += size;
+    this.#pushedSinceLook = true;
     if (this.#consumerWaiting) this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    this.#pushesSeen = this.#pushes;
+    this.#pushedSinceLook = false;
     this.#quietTicks = 0;
     queueMicrotask(this.#flushFromPull);
   }
@@ -319,11 +313,10 @@ export class Writer implements SSEStream {
   #flushFromPull = (): void => {
     if (
       this.#consumerWaiting && this.#queued < this.#options.highWaterMark &&
-      (this.#pushes !== this.#pushesSeen || this.#quietTicks < QUIET_TICKS)
+      (this.#pushedSinceLook || this.#quietTicks < QUIET_TICKS)
     ) {
-      if (this.#pushes !== this.#pushesSeen) this.#quietTicks = 0;
-      else this.#quietTicks++;
-      this.#pushesSeen = this.#pushes;
+      this.#quietTicks = this.#pushedSinceLook ? 0 : this.#quietTicks + 1;
+      this.#pushedSinceLook = false;
       queueMicrotask(this.#flushFromPull);
       return;
     }

@@ -26,7 +26,7 @@ export function startTimers(writer: Writer, config: Config): void {
     const bytes = heartbeatBytes(heartbeat.text);
     const beat = () => {
       const quietFor = scheduler.now() - writer.lastWriteAt;
-      if (writer.queuedBytes > 0 && !writer.consumerWaiting) {
+      if (writer.awaitingConsumer) {
         // Bytes wait and the consumer takes nothing: no heartbeat on top.
         if (stallInBeat && quietFor >= stallLimit - 1) return stalled(writer, quietFor);
         const next = stallInBeat ? Math.min(interval, stallLimit - quietFor) : interval;
@@ -59,11 +59,11 @@ export function startTimers(writer: Writer, config: Config): void {
     const index = tasks.length;
     const check = () => {
       const waitingFor = scheduler.now() - writer.lastWriteAt;
-      const isStalled = !writer.consumerWaiting && writer.queuedBytes > 0;
-      if (isStalled && waitingFor >= stallLimit - 1) {
+      const waiting = writer.awaitingConsumer;
+      if (waiting && waitingFor >= stallLimit - 1) {
         stalled(writer, waitingFor);
       } else {
-        tasks[index] = scheduler.schedule(isStalled ? stallLimit - waitingFor : stallLimit, check);
+        tasks[index] = scheduler.schedule(waiting ? stallLimit - waitingFor : stallLimit, check);
       }
     };
     tasks.push(scheduler.schedule(stallLimit, check));
