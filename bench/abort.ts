@@ -2,8 +2,7 @@
 // (edge-sse: `stream.signal`; hono: `stream.onAbort`; floor: the body's
 // `cancel()` or `request.signal`), on quiet streams with a 1 s heartbeat.
 
-import { type Context, label, STREAM_CONTENDERS } from "./context.ts";
-import { runClient, startServer } from "./proc.ts";
+import { type Context, eachStreamContender, label, STREAM_CONTENDERS } from "./context.ts";
 import { count, fixed, footer, load, percentile, table } from "./report.ts";
 
 interface Output {
@@ -21,38 +20,28 @@ export async function abort(context: Context): Promise<string> {
   const grace = context.quick ? HEARTBEAT : HEARTBEAT * 2.5;
   const before = await load();
   const rows: string[][] = [];
-  for (const runtime of context.runtimes) {
-    const server = await startServer(runtime);
-    try {
-      const results = new Map<string, Output>();
-      for (const contender of STREAM_CONTENDERS) {
-        context.log(`abort: ${runtime} ${contender}`);
-        const [output] = await runClient<Output>({
-          mode: "abort",
-          port: server.port,
-          path: `/stream?c=${contender}&mode=abort&hb=${HEARTBEAT}`,
-          count: aborts,
-          gap: context.quick ? 10 : 20,
-          grace,
-        }, 120_000);
-        results.set(contender, output);
-      }
-      const floorP50 = percentile(results.get("floor-a")!.latencies, 50);
-      for (const contender of STREAM_CONTENDERS) {
-        const { latencies, missing } = results.get(contender)!;
-        const p50 = percentile(latencies, 50);
-        rows.push([
-          runtime,
-          label(contender, true),
-          fixed(p50, 2),
-          fixed(percentile(latencies, 99), 2),
-          fixed(Math.max(...latencies), 2),
-          floorP50 > 0 ? `${fixed(p50 / floorP50, 2)}×` : "–",
-          missing === 0 ? "0" : `**${count(missing)}**`,
-        ]);
-      }
-    } finally {
-      await server.stop();
+  const runs = await eachStreamContender<Output>(context, "abort", (contender, port) => ({
+    mode: "abort",
+    port,
+    path: `/stream?c=${contender}&mode=abort&hb=${HEARTBEAT}`,
+    count: aborts,
+    gap: context.quick ? 10 : 20,
+    grace,
+  }));
+  for (const { runtime, results } of runs) {
+    const floorP50 = percentile(results.get("floor-a")!.latencies, 50);
+    for (const contender of STREAM_CONTENDERS) {
+      const { latencies, missing } = results.get(contender)!;
+      const p50 = percentile(latencies, 50);
+      rows.push([
+        runtime,
+        label(contender, true),
+        fixed(p50, 2),
+        fixed(percentile(latencies, 99), 2),
+        fixed(Math.max(...latencies), 2),
+        floorP50 > 0 ? `${fixed(p50 / floorP50, 2)}×` : "–",
+        missing === 0 ? "0" : `**${count(missing)}**`,
+      ]);
     }
   }
   const after = await load();

@@ -1,6 +1,6 @@
 // What every benchmark gets from the command line.
 
-import type { Runtime } from "./proc.ts";
+import { runClient, type Runtime, startServer } from "./proc.ts";
 
 export interface Context {
   /** `--quick`: small counts, one round; proves the benchmarks run, measures little. */
@@ -24,4 +24,31 @@ export function label(contender: Contender, oneFloor = false): string {
   if (contender === "floor-a") return oneFloor ? "floor" : "floor (a) enqueue/event";
   if (contender === "floor-b") return "floor (b) 64 KiB chunks";
   return contender;
+}
+
+/**
+ * Runs one client job per stream contender against a fresh bench server on
+ * each runtime of `context`; returns each runtime's outputs by contender.
+ */
+export async function eachStreamContender<Output>(
+  context: Context,
+  name: string,
+  job: (contender: typeof STREAM_CONTENDERS[number], port: number) => unknown,
+): Promise<{ runtime: Runtime; results: Map<string, Output> }[]> {
+  const runs: { runtime: Runtime; results: Map<string, Output> }[] = [];
+  for (const runtime of context.runtimes) {
+    const server = await startServer(runtime);
+    try {
+      const results = new Map<string, Output>();
+      for (const contender of STREAM_CONTENDERS) {
+        context.log(`${name}: ${runtime} ${contender}`);
+        const [output] = await runClient<Output>(job(contender, server.port), 120_000);
+        results.set(contender, output);
+      }
+      runs.push({ runtime, results });
+    } finally {
+      await server.stop();
+    }
+  }
+  return runs;
 }

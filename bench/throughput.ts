@@ -43,7 +43,7 @@ export async function throughput(context: Context): Promise<string> {
       for (const size of SIZES) {
         const medians = new Map<
           Contender,
-          { eventsPerSecond: number; mbps: number; cpu: number }
+          { eventsPerSecond: number; mbps: number; cpu: number; nsPerEvent: number }
         >();
         for (const contender of CONTENDERS) {
           const mine = runs.filter((_, i) =>

@@ -1,8 +1,7 @@
 // Benchmark 5: time to first byte of a new stream, over a new connection:
 // to the response headers and to the handler's first event.
 
-import { type Context, label, STREAM_CONTENDERS } from "./context.ts";
-import { runClient, startServer } from "./proc.ts";
+import { type Context, eachStreamContender, label, STREAM_CONTENDERS } from "./context.ts";
 import { fixed, footer, load, percentile, ratio, table } from "./report.ts";
 
 interface Output {
@@ -16,36 +15,26 @@ export async function ttfb(context: Context): Promise<string> {
   const streams = context.quick ? 30 : 300;
   const before = await load();
   const rows: string[][] = [];
-  for (const runtime of context.runtimes) {
-    const server = await startServer(runtime);
-    try {
-      const results = new Map<string, Output>();
-      for (const contender of STREAM_CONTENDERS) {
-        context.log(`ttfb: ${runtime} ${contender}`);
-        const [output] = await runClient<Output>({
-          mode: "ttfb",
-          port: server.port,
-          path: `/stream?c=${contender}&mode=ttfb`,
-          count: streams,
-          warmup: context.quick ? 5 : 20,
-        }, 120_000);
-        results.set(contender, output);
-      }
-      const floorData = percentile(results.get("floor-a")!.data, 50);
-      for (const contender of STREAM_CONTENDERS) {
-        const { headers, data } = results.get(contender)!;
-        rows.push([
-          runtime,
-          label(contender, true),
-          fixed(percentile(headers, 50), 2),
-          fixed(percentile(headers, 99), 2),
-          fixed(percentile(data, 50), 2),
-          fixed(percentile(data, 99), 2),
-          ratio(percentile(data, 50), floorData),
-        ]);
-      }
-    } finally {
-      await server.stop();
+  const runs = await eachStreamContender<Output>(context, "ttfb", (contender, port) => ({
+    mode: "ttfb",
+    port,
+    path: `/stream?c=${contender}&mode=ttfb`,
+    count: streams,
+    warmup: context.quick ? 5 : 20,
+  }));
+  for (const { runtime, results } of runs) {
+    const floorData = percentile(results.get("floor-a")!.data, 50);
+    for (const contender of STREAM_CONTENDERS) {
+      const { headers, data } = results.get(contender)!;
+      rows.push([
+        runtime,
+        label(contender, true),
+        fixed(percentile(headers, 50), 2),
+        fixed(percentile(headers, 99), 2),
+        fixed(percentile(data, 50), 2),
+        fixed(percentile(data, 99), 2),
+        ratio(percentile(data, 50), floorData),
+      ]);
     }
   }
   const after = await load();
