@@ -28,6 +28,10 @@
  * @module
  */
 
-export { connect, type ConnectInit } from "./src/client.ts";
-export { events, type EventsOptions, EventStreamError } from "./src/events.ts";
-export { EventStreamParser, type ParserOptions, type ServerSentEvent } from "./src/parse.ts";
+export { connect, type ConnectInit } from "./src/client/connect.ts";
+export { events, type EventsOptions, EventStreamError } from "./src/client/events.ts";
+export {
+  EventStreamParser,
+  type ParserOptions,
+  type ServerSentEvent,
+} from "./src/client/parse_stream.ts";

@@ -24,9 +24,9 @@
  * @module
  */
 
-export { type Backplane, BroadcastChannelBackplane } from "./src/backplane.ts";
-export { Channel } from "./src/channel.ts";
-export type { ChannelOptions, SubscribeOptions } from "./src/channel_options.ts";
+export { type Backplane, BroadcastChannelBackplane } from "./src/channel/backplane.ts";
+export { Channel } from "./src/channel/channel.ts";
+export type { ChannelOptions, SubscribeOptions } from "./src/channel/channel_options.ts";
 export { type CloseReason, StreamClosed } from "./src/closed.ts";
 export { encodeEvent, formatEvent, type SSEEvent } from "./src/format.ts";
 export {
@@ -34,20 +34,20 @@ export {
   type HistoryResult,
   MemoryHistory,
   type MemoryHistoryOptions,
-} from "./src/history.ts";
+} from "./src/channel/history.ts";
 export {
   type ChannelEvent,
   type ChannelMessage,
   createMessage,
   decodeMessage,
   encodeMessage,
-} from "./src/message.ts";
+} from "./src/channel/message.ts";
 export type { CloseOptions, HeartbeatOptions, SSEOptions } from "./src/options.ts";
 export {
   RedisBackplane,
   type RedisBackplaneOptions,
   type RedisPublisher,
   type RedisSubscriber,
-} from "./src/redis.ts";
-export { type Source, sse } from "./src/response.ts";
-export type { SSEStream } from "./src/stream.ts";
+} from "./src/channel/redis_backplane.ts";
+export { type Source, sse } from "./src/sse.ts";
+export type { SSEStream } from "./src/writer.ts";

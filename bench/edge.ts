@@ -4,7 +4,7 @@
 // Imported from src/ rather than mod.ts so that work in progress elsewhere in
 // the module cannot break the benchmarks; it is the same function.
 import type { SSEOptions } from "../src/options.ts";
-import { sse } from "../src/response.ts";
+import { sse } from "../src/sse.ts";
 import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
 
 /** The second argument of Bun's fetch handler, for its per-request idle timeout. */

@@ -2,9 +2,11 @@
 // Runs the one test suite under Deno, Bun and Node (TypeScript compiled for
 // Node with esbuild), one runtime after the other, and fails if any fails.
 //
-//   npm test                         every runtime, every tests/*.test.ts
+//   npm test                         every runtime, every tests/{unit,e2e}/*.test.ts
+//   npm test -- unit                 the unit tests alone (no system program needed)
 //   npm test -- --runtime=bun        one runtime
-//   npm test -- format stream        only test files whose name contains a word
+//   npm test -- format writer        only test files whose path contains a word
+//   npm test -- --grep "slow consumer"  only tests whose name matches (a regular expression)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,9 +19,20 @@ const args = process.argv.slice(2);
 const only = args.filter((a) => !a.startsWith("--"));
 const runtimeArg = args.find((a) => a.startsWith("--runtime="))?.slice(10);
 const runtimes = runtimeArg ? runtimeArg.split(",") : ["deno", "bun", "node"];
+const grepIndex = args.findIndex((a) => a === "--grep" || a.startsWith("--grep="));
+const grep = grepIndex < 0
+  ? undefined
+  : args[grepIndex].startsWith("--grep=")
+  ? args[grepIndex].slice(7)
+  : args[grepIndex + 1];
+if (grepIndex >= 0 && args[grepIndex] === "--grep") only.splice(only.indexOf(grep), 1);
 
-const files = readdirSync(join(root, "tests"))
-  .filter((f) => f.endsWith(".test.ts"))
+const files = ["unit", "e2e"]
+  .flatMap((dir) =>
+    readdirSync(join(root, "tests", dir))
+      .filter((f) => f.endsWith(".test.ts"))
+      .map((f) => `${dir}/${f}`)
+  )
   .filter((f) => only.length === 0 || only.some((word) => f.includes(word)))
   .sort();
 if (files.length === 0) {
@@ -48,6 +61,7 @@ const steps = {
       "test",
       "--allow-all",
       "--no-check",
+      ...(grep === undefined ? [] : ["--filter", grep]),
       ...portableFiles.map((f) => `tests/${f}`),
     ]),
   bun: () =>
@@ -55,6 +69,7 @@ const steps = {
       "test",
       "--timeout",
       "60000",
+      ...(grep === undefined ? [] : ["--test-name-pattern", grep]),
       ...portableFiles.map((f) => `./tests/${f}`),
     ]),
   node: () => {
@@ -69,6 +84,7 @@ const steps = {
       "--target=node20",
       "--packages=external",
       `--outdir=${out}`,
+      "--outbase=tests",
       "--out-extension:.js=.mjs",
       "--log-level=warning",
     ]);
@@ -77,6 +93,7 @@ const steps = {
       "--test",
       "--test-concurrency=1",
       "--test-reporter=spec",
+      ...(grep === undefined ? [] : [`--test-name-pattern=${grep}`]),
       ...files.map((f) => join(out, f.replace(/\.ts$/, ".mjs"))),
     ]);
     rmSync(out, { recursive: true, force: true });
@@ -85,7 +102,8 @@ const steps = {
 };
 
 try {
-  ensureSystemDeps();
+  // Only end-to-end tests drive system programs (chromium, nginx, redis-server, curl).
+  if (files.some((f) => f.startsWith("e2e/"))) ensureSystemDeps();
 } catch (error) {
   console.error(`npm test: ${error.message}`);
   process.exit(1);

@@ -9,8 +9,8 @@
 import type { Context, Env, Handler, Input } from "hono";
 import type { SSEEvent } from "./format.ts";
 import type { SSEOptions } from "./options.ts";
-import { sse } from "./response.ts";
-import type { SSEStream } from "./stream.ts";
+import { sse } from "./sse.ts";
+import type { SSEStream } from "./writer.ts";
 
 /**
  * Hono's input type of a route without validators (the default of

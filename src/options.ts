@@ -6,7 +6,7 @@
  */
 
 import { formatComment, formatEvent, formatRetry, type SSEEvent } from "./format.ts";
-import type { SSEStream } from "./stream.ts";
+import type { SSEStream } from "./writer.ts";
 
 /** Heartbeat settings: an interval, and a comment or an event to send. */
 export interface HeartbeatOptions {

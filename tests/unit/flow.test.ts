@@ -1,0 +1,172 @@
+// Backpressure, coalescing, buffer limits and the shared timer, in process.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { sse, type SSEStream } from "../../mod.ts";
+import { scheduler } from "../../src/scheduler.ts";
+import { BodyReader } from "../_read.ts";
+import { delay, within } from "../_server.ts";
+
+function open(options: Parameters<typeof sse>[2] = {}) {
+  let stream!: SSEStream;
+  const response = sse(new Request("http://localhost/"), (s) => {
+    stream = s;
+  }, { heartbeat: false, stallTimeout: false, ...options, close: { onReturn: false } });
+  return { stream, body: new BodyReader(response) };
+}
+
+const event1k = "x".repeat(1000);
+
+describe("coalescing", () => {
+  test("everything queued when the consumer pulls leaves as one chunk", async () => {
+    const { stream, body } = open();
+    await body.next();
+    for (let i = 0; i < 10; i++) stream.send(`e${i}`);
+    const chunk = await body.next();
+    assert.equal(chunk, [...Array(10).keys()].map((i) => `data: e${i}\n\n`).join(""));
+    stream.close();
+  });
+
+  test("unicode and ASCII events coalesced in one chunk arrive intact", async () => {
+    const { stream, body } = open();
+    await body.next();
+    const texts = ["plain", "héllo", "日本語", "emoji 🎉", "tail"];
+    for (const text of texts) stream.send(text);
+    assert.equal(await body.next(), texts.map((text) => `data: ${text}\n\n`).join(""));
+    stream.close();
+  });
+
+  test("an event sent while the consumer waits is delivered at once, without a timer", async () => {
+    const { stream, body } = open();
+    await body.next();
+    const reading = body.next();
+    const sentAt = performance.now();
+    stream.send("now");
+    assert.equal(await reading, "data: now\n\n");
+    assert.ok(performance.now() - sentAt < 5, "no added latency");
+    stream.close();
+  });
+});
+
+describe("backpressure", () => {
+  test("send() waits while more than highWaterMark bytes are queued", async () => {
+    const { stream, body } = open({ highWaterMark: 4096 });
+    await body.next();
+    let resolved = 0;
+    const sends: Promise<boolean>[] = [];
+    for (let i = 0; i < 10; i++) {
+      sends.push(stream.send(event1k).then((ok) => (resolved++, ok)));
+    }
+    await delay(10);
+    assert.equal(resolved, 4, "sends under the high-water mark (4 × 1 008 bytes) resolve at once");
+    await body.next();
+    assert.deepEqual(await Promise.all(sends), Array(10).fill(true));
+    stream.close();
+  });
+
+  test("a producer 100x faster than the consumer keeps memory bounded", async () => {
+    const highWaterMark = 16 * 1024;
+    const { stream, body } = open({ highWaterMark });
+    await body.next();
+    let produced = 0;
+    let maxQueued = 0;
+    const writer = stream as unknown as { queuedBytes: number };
+    const producer = (async () => {
+      while (produced < 2000 && await stream.send(event1k)) {
+        produced++;
+        maxQueued = Math.max(maxQueued, writer.queuedBytes);
+      }
+    })();
+    // The consumer reads one chunk every 10 ms; the producer could write
+    // hundreds of events in that time.
+    let received = 0;
+    while (received < 200 * 1000) {
+      const chunk = await body.next();
+      received += chunk!.length;
+      await delay(10);
+    }
+    assert.ok(maxQueued <= highWaterMark + 1100, `queued at most ${maxQueued} bytes`);
+    assert.ok(produced * 1000 <= received + highWaterMark + 2200, "the producer waited");
+    stream.close();
+    await producer;
+  });
+
+  test("past maxBuffered an un-awaited producer closes the stream as slow-consumer", async () => {
+    const { stream, body } = open({ highWaterMark: 2048, maxBuffered: 10_000 });
+    await body.next();
+    const results = [];
+    for (let i = 0; i < 20; i++) results.push(stream.send(event1k));
+    assert.equal(await stream.closed, "slow-consumer");
+    assert.equal(await results[19], false);
+    assert.equal(await body.rest(), ":\n\n", "the queue of a slow consumer is dropped");
+  });
+
+  test('with onSlowConsumer "drop", events past maxBuffered are dropped and counted', async () => {
+    const { stream, body } = open({
+      highWaterMark: 2048,
+      maxBuffered: 10_000,
+      onSlowConsumer: "drop",
+    });
+    await body.next();
+    for (let i = 0; i < 20; i++) stream.send(`${i}`.padEnd(990, "."));
+    assert.equal(stream.dropped, 10);
+    const chunk = await body.next();
+    assert.equal(chunk!.split("\n\n").length - 1, 10, "the first ten events were kept");
+    assert.equal(await stream.send("after"), true, "the stream is still open");
+    stream.close();
+  });
+});
+
+describe("scheduler", () => {
+  test("10 000 open streams with heartbeats and deadlines share one timer", async () => {
+    const before = scheduler.pending;
+    const streams: SSEStream[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      sse(new Request("http://localhost/"), (s) => {
+        streams.push(s);
+      }, { heartbeat: 1000, close: { onReturn: false, maxDuration: 60_000 } });
+    }
+    assert.equal(scheduler.timers, 1);
+    assert.equal(
+      scheduler.pending - before,
+      10_000 * 2,
+      "the heartbeat (which also checks for a stall) and the deadline",
+    );
+    await Promise.all(streams.map((s) => s.close()));
+    assert.equal(scheduler.pending, before);
+    if (before === 0) assert.equal(scheduler.timers, 0, "the timer is released");
+  });
+
+  test("a heartbeat is sent only after the interval with nothing written", async () => {
+    let stream!: SSEStream;
+    const response = sse(new Request("http://localhost/"), (s) => {
+      stream = s;
+    }, { heartbeat: { interval: 60, comment: "ping" }, close: { onReturn: false } });
+    const body = new BodyReader(response);
+    await body.next();
+    const started = performance.now();
+    const beats: number[] = [];
+    const reading = (async () => {
+      while (beats.length < 3) {
+        const chunk = await body.next(2000);
+        if (chunk === ": ping\n\n") beats.push(performance.now() - started);
+      }
+    })();
+    // Traffic at 0, 30 and 60 ms pushes the first heartbeat to about 120 ms.
+    for (let i = 0; i < 3; i++) {
+      await stream.send(`e${i}`);
+      await delay(30);
+    }
+    await within(reading, 3000, "three heartbeats");
+    assert.ok(beats[0] >= 110, `first heartbeat at ${beats[0].toFixed(0)} ms reset by traffic`);
+    assert.ok(beats[1] - beats[0] >= 55, "heartbeats are spaced by the interval");
+    stream.close();
+  });
+
+  test("a heartbeat can be a named event", async () => {
+    const response = sse(new Request("http://localhost/"), () => {}, {
+      heartbeat: { interval: 20, event: { event: "ping", data: "" } },
+      close: { maxDuration: 70, onReturn: false },
+    });
+    assert.match(await response.text(), /event: ping\ndata: \n\n/);
+  });
+});
