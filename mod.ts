@@ -42,6 +42,14 @@ export {
   decodeMessage,
   encodeMessage,
 } from "./src/channel/message.ts";
+export {
+  type ChannelLog,
+  formatLogId,
+  type LogEntry,
+  type LogPosition,
+  type LogRead,
+  parseLogId,
+} from "./src/channel/log.ts";
 export type { CloseOptions, HeartbeatOptions, SSEOptions } from "./src/options.ts";
 export {
   RedisBackplane,

@@ -16,7 +16,9 @@
 export interface LogEntry {
   /**
    * The SSE id written on the `id:` line: the epoch and the offset, opaque
-   * to clients (each log chooses the spelling, e.g. `"k3x9f2-42"`).
+   * to clients. A log shared by instances spells it with
+   * {@linkcode formatLogId} (`"k3x9f2-42"`): the channel reads a client's
+   * position back from it with {@linkcode parseLogId}.
    */
   readonly id: string;
   /**
@@ -33,7 +35,10 @@ export interface LogEntry {
 
 /** What {@linkcode ChannelLog.read} finds. */
 export type LogRead =
-  /** Every entry after the asked position, oldest first (empty when up to date). */
+  /**
+   * Every entry after the asked position, oldest first: empty when the
+   * position is the newest entry (`after`) or the log is empty (`last`).
+   */
   | { readonly entries: readonly LogEntry[] }
   /** The position is outside the retained window, or from another epoch: replay nothing. */
   | { readonly reset: true };
@@ -54,6 +59,10 @@ export type LogPosition =
  * - The tail started by `open` hands the listener every entry appended after
  *   `open` resolved, by any instance, exactly once, in offset order, with no
  *   gap: after a lost connection it resumes from the last offset it delivered.
+ *   When it cannot (the entries it missed were trimmed meanwhile, or the log
+ *   lost its history and started a new epoch) it goes on with the next entry
+ *   it has; the channel sees the jump in epoch or offset and sends its
+ *   subscribers one `reset` event.
  * - `read` is all-or-nothing: every entry after the position, or `reset`.
  */
 export interface ChannelLog {
@@ -72,4 +81,39 @@ export interface ChannelLog {
   read(position: LogPosition): Promise<LogRead>;
   /** Stops the tail and releases what the log opened itself (the caller's client stays open). */
   close(): Promise<void>;
+}
+
+/**
+ * The SSE id of the entry at `offset` in `epoch`: `"<epoch>-<offset>"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatLogId } from "@edge-sse/core";
+ *
+ * assert.equal(formatLogId("k3x9f2", 42), "k3x9f2-42");
+ * ```
+ */
+export function formatLogId(epoch: string, offset: number): string {
+  return `${epoch}-${offset}`;
+}
+
+/**
+ * The epoch and offset of an id made by {@linkcode formatLogId}, or `null`
+ * for any other string (an id the log never wrote).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseLogId } from "@edge-sse/core";
+ *
+ * assert.deepEqual(parseLogId("k3x9f2-42"), { epoch: "k3x9f2", offset: 42 });
+ * assert.equal(parseLogId("42"), null);
+ * ```
+ */
+export function parseLogId(id: string): { epoch: string; offset: number } | null {
+  const dash = id.lastIndexOf("-");
+  if (dash < 1 || !/^[1-9]\d{0,15}$/.test(id.slice(dash + 1))) return null;
+  const offset = Number(id.slice(dash + 1));
+  return Number.isSafeInteger(offset) ? { epoch: id.slice(0, dash), offset } : null;
 }
