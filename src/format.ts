@@ -5,6 +5,8 @@
  * @module
  */
 
+import { describe } from "./_validate.ts";
+
 /**
  * One Server-Sent Event. At least one field must be present.
  *
@@ -202,12 +204,6 @@ function dataLines(data: string): string {
  */
 function hasLineBreak(text: string): boolean {
   return text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
 }
 
 const encoder = new TextEncoder();

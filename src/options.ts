@@ -7,6 +7,7 @@
 
 import { formatComment, formatEvent, formatRetry, type SSEEvent } from "./format.ts";
 import type { SSEStream } from "./writer.ts";
+import { checkKeys, checkSignal, positiveMs } from "./_validate.ts";
 
 /** Heartbeat settings: an interval, and a comment or an event to send. */
 export interface HeartbeatOptions {
@@ -117,6 +118,7 @@ const OPTION_KEYS = new Set([
   "server",
   "onError",
 ]);
+const HEARTBEAT_KEYS = new Set(["interval", "comment", "event"]);
 const CLOSE_KEYS = new Set([
   "onReturn",
   "maxDuration",
@@ -130,12 +132,12 @@ export function resolveOptions(options: SSEOptions = {}): Config {
   if (options === null || typeof options !== "object") {
     throw new TypeError("sse(): `options` must be an object");
   }
-  checkKeys(options, OPTION_KEYS, "options");
+  checkKeys("sse()", options, OPTION_KEYS);
   const close = options.close ?? {};
   if (typeof close !== "object" || close === null) {
     throw new TypeError("sse(): `close` must be an object");
   }
-  checkKeys(close, CLOSE_KEYS, "close");
+  checkKeys("sse()", close, CLOSE_KEYS, "close.");
   const highWaterMark = count(options.highWaterMark, "highWaterMark") ??
     DEFAULT_HIGH_WATER_MARK;
   const maxBuffered = count(options.maxBuffered, "maxBuffered") ??
@@ -169,9 +171,7 @@ export function resolveOptions(options: SSEOptions = {}): Config {
     );
   }
   const shutdown = options.shutdown ?? null;
-  if (shutdown !== null && !isSignal(shutdown)) {
-    throw new TypeError("sse(): `shutdown` must be an AbortSignal");
-  }
+  if (shutdown !== null) checkSignal("sse()", "shutdown", shutdown);
   const server = options.server ?? null;
   if (server !== null && typeof server.timeout !== "function") {
     throw new TypeError(
@@ -187,7 +187,7 @@ export function resolveOptions(options: SSEOptions = {}): Config {
     ? 0
     : options.stallTimeout === undefined
     ? (heartbeat ? 2 * heartbeat.interval : 0)
-    : positive(options.stallTimeout, "stallTimeout");
+    : positiveMs("sse()", "stallTimeout", options.stallTimeout);
   return {
     open: options.retry === undefined
       ? ":\n\n"
@@ -218,15 +218,15 @@ function resolveHeartbeat(
   if (heartbeat === false) return null;
   if (heartbeat === undefined) return { interval: DEFAULT_HEARTBEAT, text: ":\n\n" };
   if (typeof heartbeat === "number") {
-    return { interval: positive(heartbeat, "heartbeat"), text: ":\n\n" };
+    return { interval: positiveMs("sse()", "heartbeat", heartbeat), text: ":\n\n" };
   }
   if (typeof heartbeat !== "object" || heartbeat === null) {
     throw new TypeError(
       "sse(): `heartbeat` must be a number of milliseconds, false, or { interval, comment?, event? }",
     );
   }
-  checkKeys(heartbeat, new Set(["interval", "comment", "event"]), "heartbeat");
-  const interval = positive(heartbeat.interval, "heartbeat.interval");
+  checkKeys("sse()", heartbeat, HEARTBEAT_KEYS, "heartbeat.");
+  const interval = positiveMs("sse()", "heartbeat.interval", heartbeat.interval);
   if (heartbeat.event !== undefined && heartbeat.comment !== undefined) {
     throw new TypeError(
       "sse(): `heartbeat` takes a `comment` or an `event`, not both",
@@ -251,17 +251,8 @@ function responseHeaders(init: HeadersInit | undefined, connectionClose: boolean
   return headers;
 }
 
-function positive(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(
-      `sse(): \`${name}\` must be a positive number of milliseconds, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 function duration(value: unknown, name: string): number {
-  return value === undefined ? 0 : positive(value, name);
+  return value === undefined ? 0 : positiveMs("sse()", name, value);
 }
 
 function count(value: unknown, name: string): number | undefined {
@@ -272,18 +263,6 @@ function count(value: unknown, name: string): number | undefined {
     );
   }
   return value;
-}
-
-function checkKeys(object: object, allowed: Set<string>, name: string): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.has(key)) {
-      throw new TypeError(
-        `sse(): unknown option \`${
-          name === "options" ? key : `${name}.${key}`
-        }\`; expected one of ${[...allowed].join(", ")}`,
-      );
-    }
-  }
 }
 
 function prefixed<T>(name: string, make: () => T): T {
@@ -300,10 +279,4 @@ function prefixed<T>(name: string, make: () => T): T {
     }
     throw error;
   }
-}
-
-function isSignal(value: unknown): value is AbortSignal {
-  return typeof value === "object" && value !== null &&
-    typeof (value as AbortSignal).aborted === "boolean" &&
-    typeof (value as AbortSignal).addEventListener === "function";
 }

@@ -9,6 +9,7 @@ import type { Backplane } from "./backplane.ts";
 import { type History, MemoryHistory, type MemoryHistoryOptions } from "./history.ts";
 import type { ChannelEvent } from "./message.ts";
 import type { SSEStream } from "../writer.ts";
+import { checkKeys } from "../_validate.ts";
 
 /** Options of {@linkcode Channel}. */
 export interface ChannelOptions<T = unknown> {
@@ -64,13 +65,7 @@ export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelCon
   if (options === null || typeof options !== "object") {
     throw new TypeError("Channel: `options` must be an object");
   }
-  for (const key of Object.keys(options)) {
-    if (!CHANNEL_KEYS.has(key)) {
-      throw new TypeError(
-        `Channel: unknown option \`${key}\`; expected one of ${[...CHANNEL_KEYS].join(", ")}`,
-      );
-    }
-  }
+  checkKeys("Channel", options, CHANNEL_KEYS);
   if (options.ids !== undefined && typeof options.ids !== "boolean") {
     throw new TypeError("Channel: `ids` must be a boolean");
   }

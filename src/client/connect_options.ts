@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkSignal } from "./events.ts";
+import { checkSignal, nonNegativeMs } from "../_validate.ts";
 import { Interpreter } from "./parse.ts";
 import type { ParserOptions } from "./types.ts";
 
@@ -105,12 +105,12 @@ export function resolveConfig(input: string | URL | Request, init: ConnectInit):
       "connect(): `body` cannot be a ReadableStream, as it is sent again on every reconnection; pass a string, a Blob, an ArrayBuffer, FormData or URLSearchParams",
     );
   }
-  checkSignal("connect()", signal);
+  checkSignal("connect()", "signal", signal);
   if (typeof lastEventId !== "string") {
     throw new TypeError(`connect(): \`lastEventId\` must be a string, got ${typeof lastEventId}`);
   }
-  checkMs("retry", retry);
-  checkMs("maxRetryDelay", maxRetryDelay);
+  nonNegativeMs("connect()", "retry", retry);
+  nonNegativeMs("connect()", "maxRetryDelay", maxRetryDelay);
   if (
     typeof maxRetries !== "number" || !(maxRetries >= 0) ||
     (maxRetries !== Infinity && !Number.isInteger(maxRetries))
@@ -142,12 +142,4 @@ export function resolveConfig(input: string | URL | Request, init: ConnectInit):
     fetch: fetchFn,
     parser,
   };
-}
-
-function checkMs(name: string, value: unknown): void {
-  if (typeof value !== "number" || !(value >= 0) || value === Infinity) {
-    throw new RangeError(
-      `connect(): \`${name}\` must be a non-negative number of milliseconds, got ${String(value)}`,
-    );
-  }
 }

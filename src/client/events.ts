@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkSignal } from "../_validate.ts";
 import { Interpreter } from "./parse.ts";
 import type { ParserOptions, ServerSentEvent } from "./types.ts";
 
@@ -91,7 +92,7 @@ export function events(
     throw new TypeError(`events(): \`response\` must be a Response, got ${typeof response}`);
   }
   const { signal, ...parserOptions } = options;
-  checkSignal("events()", signal);
+  checkSignal("events()", "signal", signal);
   const interpreter = new Interpreter(parserOptions);
   checkResponse(response);
   return read(response, interpreter, signal);
@@ -197,16 +198,4 @@ function isResponse(value: unknown): value is Response {
   return typeof value === "object" && value !== null &&
     typeof (value as Response).status === "number" &&
     typeof (value as Response).headers?.get === "function" && "body" in value;
-}
-
-/** Throws a `TypeError` unless `signal` is undefined or an `AbortSignal`. */
-export function checkSignal(caller: string, signal: unknown): void {
-  if (
-    signal !== undefined &&
-    (typeof signal !== "object" || signal === null ||
-      typeof (signal as AbortSignal).aborted !== "boolean" ||
-      typeof (signal as AbortSignal).addEventListener !== "function")
-  ) {
-    throw new TypeError(`${caller}: \`signal\` must be an AbortSignal, got ${typeof signal}`);
-  }
 }

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { describe } from "../_validate.ts";
 import type { ParserOptions, ServerSentEvent } from "./types.ts";
 
 /** The default {@linkcode ParserOptions.maxEventSize}. */
@@ -209,10 +210,4 @@ export class Interpreter {
       );
     }
   }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return value.constructor?.name ?? "object";
-  return typeof value;
 }
