@@ -60,7 +60,6 @@ const steps = {
     portableFiles.length === 0 ? skipped() : run(bin("deno"), [
       "test",
       "--allow-all",
-      "--no-check",
       ...(grep === undefined ? [] : ["--filter", grep]),
       ...portableFiles.map((f) => `tests/${f}`),
     ]),
