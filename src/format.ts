@@ -8,7 +8,14 @@
 import { describe } from "./_validate.ts";
 
 /**
- * One Server-Sent Event. At least one field must be present.
+ * One Server-Sent Event. At least one field must be present; no other field
+ * is accepted (a `type` is refused: the event's type is `event`).
+ *
+ * A client dispatches an event only when it has a data line: an event with
+ * an `event` name and no `data` is sent with an empty `data:` line, so that
+ * clients see it (with `data` `""`). An event with only `id` and/or `retry`
+ * (and comments) is not dispatched: it only sets the client's last event id
+ * or reconnection delay.
  *
  * @example Every field
  * ```ts
@@ -34,8 +41,10 @@ export interface SSEEvent {
   /** The event type (`event:` field); must not contain CR or LF. */
   event?: string;
   /**
-   * The event id (`id:` field); must not contain CR, LF or NUL.
-   * `""` resets the client's last event id.
+   * The event id (`id:` field); must not contain CR, LF or NUL, and at most
+   * 1 024 characters (a client sends it back as `Last-Event-ID`, which
+   * `stream.lastEventId` reads up to that length). `""` resets the client's
+   * last event id.
    */
   id?: string | number;
   /** Reconnection delay in milliseconds: a non-negative safe integer. */
@@ -44,6 +53,12 @@ export interface SSEEvent {
   comment?: string;
 }
 
+/**
+ * The longest `id` (in UTF-16 code units) accepted when written, and read
+ * back from `Last-Event-ID`: a longer one could never be resumed from.
+ */
+export const MAX_EVENT_ID_LENGTH = 1024;
+
 const LINE_BREAK = /\r\n|\r|\n/;
 const HAS_LINE_BREAK_OR_NUL = /[\r\n\0]/;
 
@@ -51,10 +66,16 @@ const HAS_LINE_BREAK_OR_NUL = /[\r\n\0]/;
  * Serialises an event to its text/event-stream form, ending with the blank
  * line that dispatches it. A plain string is sent as the event's `data`.
  *
- * Throws a `TypeError` for a field of the wrong type, a line break in `event`
+ * An event with an `event` name and no `data` gets an empty `data:` line, so
+ * that clients dispatch it; an event of only `id`, `retry` and `comment` is
+ * written as is (clients update their last id or delay, and dispatch nothing).
+ *
+ * Throws a `TypeError` for a field of the wrong type, a field that
+ * {@linkcode SSEEvent} does not have (`type`, say), a line break in `event`
  * or `id`, a NUL in `id`, data that JSON cannot serialise (the JSON error is
  * the `cause`) or an event with no field at all; a `RangeError` for a `retry`
- * that is not a non-negative safe integer. Nothing partial is ever returned.
+ * that is not a non-negative safe integer or an `id` over 1 024 characters.
+ * Nothing partial is ever returned.
  *
  * @example
  * ```ts
@@ -76,6 +97,7 @@ export function formatEvent(event: SSEEvent | string): string {
       `Cannot send event: expected an object or a string, got ${describe(event)}`,
     );
   }
+  checkFields(event);
   let text = "";
   const { comment, event: type, id, retry, data } = event;
   if (comment !== undefined) text += formatComment(comment);
@@ -95,6 +117,7 @@ export function formatEvent(event: SSEEvent | string): string {
   if (id !== undefined) text += formatId(id);
   if (retry !== undefined) text += formatRetry(retry);
   if (data !== undefined) text += dataLines(serialiseData(data));
+  else if (type !== undefined) text += "data:\n"; // else no client would dispatch it
   if (text === "") {
     throw new TypeError(
       "Cannot send event: it has no field; set at least one of `data`, `event`, `id`, `retry` or `comment`",
@@ -163,12 +186,31 @@ function formatId(id: string | number): string {
       `Cannot send event: \`id\` must be a string or a number, got ${describe(id)}`,
     );
   }
+  if (id.length > MAX_EVENT_ID_LENGTH) {
+    throw new RangeError(
+      `Cannot send event: \`id\` is ${id.length} characters long, over the ${MAX_EVENT_ID_LENGTH} that \`Last-Event-ID\` is read back with; use a shorter id (a counter, a timestamp, a hash)`,
+    );
+  }
   if (HAS_LINE_BREAK_OR_NUL.test(id)) {
     throw new TypeError(
       "Cannot send event: `id` cannot contain a newline or a NUL character",
     );
   }
   return id === "" ? "id\n" : `id: ${id}\n`;
+}
+
+/** Throws a `TypeError` naming the first field that {@linkcode SSEEvent} does not have. */
+function checkFields(event: object): void {
+  for (const key in event) {
+    if (
+      key !== "data" && key !== "event" && key !== "id" && key !== "retry" && key !== "comment"
+    ) {
+      const hint = key === "type"
+        ? '; the event\'s type is sent as `event` (clients read it as `type`): { event: "x", data }'
+        : "; an event has `data`, `event`, `id`, `retry` and `comment`";
+      throw new TypeError(`Cannot send event: unknown field \`${key}\`${hint}`);
+    }
+  }
 }
 
 function serialiseData(data: unknown): string {

@@ -201,7 +201,7 @@ describe(`Hono routes on ${runtime}`, () => {
 
     const limitedAt = Date.now();
     const limited = await (await fetch(`${server.url}/limited`)).text();
-    assert.equal(limited, ":\n\ndata: hello\n\nevent: bye\n\n");
+    assert.equal(limited, ":\n\ndata: hello\n\nevent: bye\ndata:\n\n");
     assert.equal(await streams.at(-1)!.closed, "max-duration");
     const took = Date.now() - limitedAt;
     assert.ok(took >= 350 && took < 3000, `closed after ${took} ms, limit 400 ms`);

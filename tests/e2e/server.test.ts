@@ -166,7 +166,7 @@ describe(`on a real ${runtime} server`, () => {
     assert.match(text, /^HTTP\/1.1 200/);
     assert.match(text.toLowerCase(), /\r\nconnection: close\r\n/);
     for (let i = 0; i < 50; i++) assert.ok(text.includes(`id: ${i}\n`), `event ${i} arrived`);
-    assert.ok(text.includes("event: bye\n\n"), "the final event arrived");
+    assert.ok(text.includes("event: bye\ndata:\n\n"), "the final event arrived");
     client.close();
   });
 

@@ -182,7 +182,7 @@ describe("limits on workerd", () => {
     const took = Date.now() - started;
     assert.ok(took >= 650 && took < 3000, `closed after ${took} ms, limit 700 ms`);
     assert.match(text, /id: 5\n/);
-    assert.ok(text.endsWith("event: bye\n\n"), text.slice(-60));
+    assert.ok(text.endsWith("event: bye\ndata:\n\n"), text.slice(-60));
     const { stats: after } = await statsWhen(limited, (s) => s.open === 0, 2000);
     assert.deepEqual(after, { open: 0, closed: { "max-duration": 1 } });
   });

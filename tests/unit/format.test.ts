@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createParser } from "eventsource-parser";
 import { encodeEvent, formatEvent } from "../../mod.ts";
 
 describe("formatEvent", () => {
@@ -116,5 +117,72 @@ describe("formatEvent", () => {
     );
     assert.throws(() => encodeEvent({ id: "\n" }), TypeError);
     assert.throws(() => encodeEvent({ retry: -1 }), RangeError);
+  });
+});
+
+/** The events a spec parser (eventsource-parser, not ours) dispatches for `text`. */
+function dispatched(text: string): { event?: string; data: string; id?: string }[] {
+  const seen: { event?: string; data: string; id?: string }[] = [];
+  const parser = createParser({
+    onEvent: ({ event, data, id }) => seen.push({ event, data, id }),
+  });
+  parser.feed(text);
+  return seen;
+}
+
+describe("what a client dispatches (checked with eventsource-parser)", () => {
+  test("an event with a name and no data reaches the client, with empty data", () => {
+    assert.deepEqual(dispatched(formatEvent({ event: "bye" })), [
+      { event: "bye", data: "", id: undefined },
+    ]);
+    assert.deepEqual(dispatched(formatEvent({ event: "bye", retry: 30000, id: 9 })), [
+      { event: "bye", data: "", id: "9" },
+    ]);
+  });
+
+  test("an event with empty data reaches the client", () => {
+    assert.deepEqual(dispatched(formatEvent({ event: "ping", data: "" })), [
+      { event: "ping", data: "", id: undefined },
+    ]);
+  });
+
+  test("an id-only or retry-only event is not dispatched: it only sets the last id or delay", () => {
+    assert.equal(formatEvent({ id: 5 }), "id: 5\n\n");
+    assert.equal(formatEvent({ retry: 100 }), "retry: 100\n\n");
+    assert.deepEqual(dispatched(formatEvent({ id: 5 })), []);
+    assert.deepEqual(dispatched(formatEvent({ retry: 100, id: "", comment: "c" })), []);
+  });
+
+  test("every field written is read back as sent", () => {
+    const event = { event: "e", id: "x y", data: "a\nb\r\nc", comment: "c" };
+    assert.deepEqual(dispatched(formatEvent(event)), [{ event: "e", data: "a\nb\nc", id: "x y" }]);
+  });
+});
+
+describe("formatEvent refuses what clients would not get", () => {
+  test("an unknown field is a TypeError; `type` names `event`", () => {
+    assert.throws(
+      () => formatEvent({ type: "x", data: 1 } as never),
+      (error) =>
+        error instanceof TypeError && /unknown field `type`/.test(error.message) &&
+        /`event`/.test(error.message),
+    );
+    assert.throws(
+      () => formatEvent({ data: 1, name: "x" } as never),
+      /unknown field `name`.*`data`, `event`, `id`, `retry` and `comment`/,
+    );
+  });
+
+  test("an id over 1 024 characters is a RangeError (Last-Event-ID is read up to 1 024)", () => {
+    assert.equal(
+      formatEvent({ id: "x".repeat(1024), data: 1 }),
+      `id: ${"x".repeat(1024)}\ndata: 1\n\n`,
+    );
+    assert.throws(
+      () => formatEvent({ id: "x".repeat(1025), data: 1 }),
+      (error) =>
+        error instanceof RangeError && /1025 characters/.test(error.message) &&
+        /1024/.test(error.message),
+    );
   });
 });

@@ -406,8 +406,12 @@ describe("EventStreamParser: round trip with formatEvent", () => {
       const { data, event: type, id, retry } = typeof event === "string" ? { data: event } : event;
       if (id !== undefined) result.lastEventId = String(id);
       if (retry !== undefined) result.retries.push(retry);
-      if (data === undefined) continue;
-      const payload = typeof data === "string" ? data : JSON.stringify(data);
+      if (data === undefined && type === undefined) continue; // id/retry only: not dispatched
+      const payload = data === undefined
+        ? ""
+        : typeof data === "string"
+        ? data
+        : JSON.stringify(data);
       result.events.push(
         message(payload.replace(LINE_BREAK, "\n"), result.lastEventId, type || "message"),
       );

@@ -138,7 +138,7 @@ describe("ending", () => {
     assert.equal(await stream.send("still here"), true);
     await body.until("still here");
     await stream.close({ event: "bye" });
-    assert.equal(await body.rest(), ":\n\ndata: still here\n\nevent: bye\n\n");
+    assert.equal(await body.rest(), ":\n\ndata: still here\n\nevent: bye\ndata:\n\n");
   });
 
   test("send, comment and sleep resolve false once closed", async () => {
@@ -202,7 +202,7 @@ describe("ending", () => {
       close: { maxDuration: 50, final: { event: "bye", retry: 30000 } },
     });
     assert.equal(await within(stream.closed, 2000, "closed"), "max-duration");
-    assert.equal(await body.rest(), ":\n\nevent: bye\nretry: 30000\n\n");
+    assert.equal(await body.rest(), ":\n\nevent: bye\nretry: 30000\ndata:\n\n");
   });
 
   test("close.idleTimeout counts events, not heartbeats", async () => {
@@ -230,7 +230,7 @@ describe("ending", () => {
     shutdown.abort();
     for (const { stream, body } of streams) {
       assert.equal(await stream.closed, "shutdown");
-      assert.equal(await body.rest(), ":\n\nevent: restart\n\n");
+      assert.equal(await body.rest(), ":\n\nevent: restart\ndata:\n\n");
     }
     let ran = false;
     const late = open(() => ran = true, { shutdown: shutdown.signal });
