@@ -27,6 +27,12 @@
 export { type Backplane, BroadcastChannelBackplane } from "./src/channel/backplane.ts";
 export { Channel } from "./src/channel/channel.ts";
 export type { ChannelOptions, SubscribeOptions } from "./src/channel/channel_options.ts";
+export {
+  DurableObjectLog,
+  type DurableObjectLogOptions,
+  type DurableObjectLogStorage,
+} from "./src/channel/durable_object_log.ts";
+export type { ChannelLog, LogEntry, LogPosition, LogRead } from "./src/channel/log.ts";
 export { type CloseReason, StreamClosed } from "./src/closed.ts";
 export { encodeEvent, formatEvent, type SSEEvent } from "./src/format.ts";
 export {
