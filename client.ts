@@ -28,7 +28,13 @@
  * @module
  */
 
-export { connect, type ConnectInit } from "./src/client/connect.ts";
+export {
+  type BodyLike,
+  connect,
+  type ConnectInit,
+  type HeadersLike,
+  type RetryInfo,
+} from "./src/client/connect.ts";
 export { events, type EventsOptions, EventStreamError } from "./src/client/events.ts";
 export {
   EventStreamParser,

@@ -6,12 +6,12 @@
  * @module
  */
 
-import { type Config, type ConnectInit, resolveConfig } from "./connect_options.ts";
+import { type Config, type ConnectInit, resolveConfig, type RetryInfo } from "./connect_options.ts";
 import { checkResponse, EventStreamError, readEvents, ReadFailure, source } from "./events.ts";
 import { Interpreter } from "./parse.ts";
 import type { ServerSentEvent } from "./types.ts";
 
-export type { ConnectInit } from "./connect_options.ts";
+export type { BodyLike, ConnectInit, HeadersLike, RetryInfo } from "./connect_options.ts";
 
 /**
  * Connects to a Server-Sent Events endpoint and yields its events, across
@@ -26,7 +26,11 @@ export type { ConnectInit } from "./connect_options.ts";
  * - 204 ends the iteration; any other status, or a content type other than
  *   `text/event-stream`, throws an {@linkcode EventStreamError} at once;
  * - aborting `signal` (even before the first request) or leaving the loop
- *   stops at once and closes the connection.
+ *   stops at once and closes the connection;
+ * - `reconnect: false` (or a function returning `false`) stops instead of
+ *   reconnecting: a request that must not be sent twice (an LLM completion)
+ *   uses it; `onOpen(response)` sees each stream open and `onRetry(info)`
+ *   each reconnection, with its error.
  *
  * Throws a `TypeError` or `RangeError` for invalid arguments, when called.
  *
@@ -37,6 +41,26 @@ export type { ConnectInit } from "./connect_options.ts";
  * const controller = new AbortController();
  * for await (const event of connect("https://example.com/feed", { signal: controller.signal })) {
  *   console.log(event.lastEventId, event.type, JSON.parse(event.data));
+ * }
+ * ```
+ *
+ * @example An LLM completion: one POST, never sent again, the API's errors read
+ * ```ts ignore
+ * import { connect, EventStreamError } from "@edge-sse/core/client";
+ *
+ * try {
+ *   for await (const event of connect("https://api.openai.com/v1/chat/completions", {
+ *     method: "POST",
+ *     headers: { authorization: `Bearer ${Deno.env.get("OPENAI_API_KEY")}` },
+ *     body: JSON.stringify({ model: "gpt-4o-mini", stream: true, messages: [] }),
+ *     reconnect: false,
+ *   })) {
+ *     if (event.data === "[DONE]") break;
+ *     console.log(JSON.parse(event.data).choices[0].delta.content);
+ *   }
+ * } catch (error) {
+ *   if (!(error instanceof EventStreamError)) throw error;
+ *   console.error(error.status, await error.response.text()); // the API's own message
  * }
  * ```
  *
@@ -61,68 +85,147 @@ export function connect(
   return run(resolveConfig(input, init));
 }
 
+/** How one attempt ended, when it does not end the iteration. */
+type Outcome =
+  | { readonly kind: "stop" } // aborted, or 204
+  | { readonly kind: "ended"; readonly error: undefined } // the stream ended normally
+  | { readonly kind: "dropped"; readonly error: unknown } // the connection broke while reading
+  | { readonly kind: "failed"; readonly error: unknown; readonly wait: number }; // retryable
+
+/** The state `connect()` carries across attempts. */
+interface Session {
+  readonly config: Config;
+  readonly signal: AbortSignal;
+  readonly interpreter: Interpreter;
+  retry: number;
+  lastEvent: ServerSentEvent | undefined;
+}
+
 async function* run(config: Config): AsyncGenerator<ServerSentEvent, void, undefined> {
   if (config.signal?.aborted) return;
   const controller = new AbortController();
   const outer = config.signal;
   const abort = () => controller.abort(outer?.reason);
   outer?.addEventListener("abort", abort, { once: true });
-  const signal = controller.signal;
-  let retry = config.retry;
-  let failures = 0;
-  const interpreter = new Interpreter({
-    ...config.parser,
-    onRetry: (ms) => {
-      retry = ms;
-      config.parser.onRetry?.(ms);
-    },
-  });
-  interpreter.lastEventId = config.lastEventId;
+  const session: Session = {
+    config,
+    signal: controller.signal,
+    interpreter: new Interpreter({
+      ...config.parser,
+      onRetry: (ms) => {
+        session.retry = ms;
+      },
+    }),
+    retry: config.retry,
+    lastEvent: undefined,
+  };
+  session.interpreter.lastEventId = config.lastEventId;
+  let failures = 0; // failed attempts in a row, for maxRetries and the backoff
+  let attempt = 0; // reconnections since a stream last opened
+  let thrownResponse = false;
   try {
-    while (!signal.aborted) {
-      const request = await buildRequest(config, interpreter.lastEventId, signal);
-      let response: Response;
-      try {
-        response = await config.fetch(request);
-      } catch (error) {
-        if (signal.aborted) return;
-        if (++failures > config.maxRetries) throw error;
-        await sleep(backoff(retry, failures, config), signal);
-        continue;
+    while (!session.signal.aborted) {
+      const outcome = yield* once(session);
+      if (outcome.kind === "stop" || session.signal.aborted) return;
+      if (outcome.kind === "failed") {
+        if (++failures > config.maxRetries) throw gaveUp(outcome.error, failures);
+      } else {
+        failures = 0;
+        attempt = 0;
       }
-      if (signal.aborted || response.status === 204) {
-        await response.body?.cancel().catch(() => {});
-        return;
+      const delay = Math.max(
+        backoff(session.retry, failures, config),
+        outcome.kind === "failed" ? outcome.wait : 0,
+      );
+      const info: RetryInfo = {
+        attempt: ++attempt,
+        delay,
+        error: outcome.error,
+        lastEventId: session.interpreter.lastEventId,
+        lastEvent: session.lastEvent,
+      };
+      const { reconnect } = config;
+      if (reconnect === false || (typeof reconnect === "function" && !reconnect(info))) {
+        if (outcome.kind === "ended") return;
+        throw outcome.error;
       }
-      if (isRetryable(response.status)) {
-        await response.body?.cancel().catch(() => {});
-        if (++failures > config.maxRetries) {
-          throw new EventStreamError(
-            `connect(): gave up after ${failures} attempts; the last got HTTP ${response.status}${
-              source(response)
-            }`,
-            response,
-          );
-        }
-        const delay = Math.max(backoff(retry, failures, config), retryAfter(response));
-        await sleep(delay, signal);
-        continue;
+      config.onRetry?.(info);
+      if (outcome.error instanceof EventStreamError) {
+        // After onRetry, which may have started reading it (then this fails quietly).
+        outcome.error.response.body?.cancel().catch(() => {});
       }
-      checkResponse(response);
-      failures = 0;
-      interpreter.reset();
-      try {
-        yield* readEvents(response, interpreter, signal);
-      } catch (error) {
-        // A dropped connection is resumed like a clean end; anything else stops.
-        if (!(error instanceof ReadFailure)) throw error;
-      }
-      await sleep(backoff(retry, 0, config), signal);
+      await sleep(delay, session.signal);
     }
+  } catch (error) {
+    // Aborting would error the response's body, which the caller may read.
+    if (error instanceof EventStreamError) thrownResponse = true;
+    throw error;
   } finally {
     outer?.removeEventListener("abort", abort);
-    controller.abort();
+    if (!thrownResponse) controller.abort();
   }
+}
+
+/** One request: yields its events, returns how it ended; throws what ends the iteration. */
+async function* once(session: Session): AsyncGenerator<ServerSentEvent, Outcome, undefined> {
+  const { config, signal, interpreter } = session;
+  const request = await buildRequest(config, interpreter.lastEventId, signal);
+  let response: Response;
+  try {
+    response = await config.fetch(request);
+  } catch (error) {
+    if (signal.aborted) return STOP;
+    return { kind: "failed", error, wait: 0 };
+  }
+  if (signal.aborted || response.status === 204) {
+    await response.body?.cancel().catch(() => {});
+    return STOP;
+  }
+  if (isRetryable(response.status)) {
+    const status = `HTTP ${response.status}${source(response)}`;
+    const error = new EventStreamError(`Not an event stream: got ${status}`, response);
+    return { kind: "failed", error, wait: retryAfter(response) };
+  }
+  checkResponse(response);
+  if (config.onOpen) {
+    try {
+      await config.onOpen(response);
+    } catch (error) {
+      await response.body?.cancel().catch(() => {});
+      throw error;
+    }
+    if (signal.aborted) {
+      await response.body?.cancel().catch(() => {});
+      return STOP;
+    }
+  }
+  interpreter.reset();
+  try {
+    for await (const event of readEvents(response, interpreter, signal)) {
+      session.lastEvent = event;
+      yield event;
+    }
+  } catch (error) {
+    // A dropped connection is resumed like a clean end; anything else stops.
+    if (!(error instanceof ReadFailure)) throw error;
+    return { kind: "dropped", error: error.cause };
+  }
+  return ENDED;
+}
+
+const STOP: Outcome = { kind: "stop" };
+const ENDED: Outcome = { kind: "ended", error: undefined };
+
+/** The error thrown once `maxRetries` failures in a row are reached: a status says so. */
+function gaveUp(error: unknown, attempts: number): unknown {
+  if (!(error instanceof EventStreamError)) return error;
+  const { response } = error;
+  return new EventStreamError(
+    `connect(): gave up after ${attempts} attempts; the last got HTTP ${response.status}${
+      source(response)
+    }`,
+    response,
+  );
 }
 
 async function buildRequest(

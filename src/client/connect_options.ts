@@ -7,7 +7,43 @@
 
 import { checkSignal, nonNegativeMs } from "../_validate.ts";
 import { Interpreter } from "./parse.ts";
-import type { ParserOptions } from "./types.ts";
+import type { ParserOptions, ServerSentEvent } from "./types.ts";
+
+/**
+ * What `connect()` knows before it reconnects, given to
+ * {@linkcode ConnectInit.reconnect} and {@linkcode ConnectInit.onRetry}.
+ *
+ * @example
+ * ```ts
+ * import type { RetryInfo } from "@edge-sse/core/client";
+ *
+ * const log = ({ attempt, delay, error }: RetryInfo) =>
+ *   console.log(`reconnection ${attempt} in ${delay} ms`, error ?? "after a normal end");
+ * log({ attempt: 1, delay: 3000, error: undefined, lastEventId: "7", lastEvent: undefined });
+ * ```
+ */
+export interface RetryInfo {
+  /** 1 for the first reconnection after a stream that opened; counts up while attempts fail. */
+  readonly attempt: number;
+  /** Milliseconds it waits before sending the request (the server's `retry:`, backed off after failures). */
+  readonly delay: number;
+  /**
+   * Why: `undefined` when the stream ended normally; else the network error,
+   * the error of a dropped connection, or an `EventStreamError`
+   * for a status that is retried (5xx, 408, 429; its body is cancelled
+   * after `onRetry` returns, unless `onRetry` started reading it).
+   */
+  readonly error: unknown;
+  /** The `Last-Event-ID` the next request sends (`""`: none). */
+  readonly lastEventId: string;
+  /** The last event received since `connect()` was called, if any. */
+  readonly lastEvent: ServerSentEvent | undefined;
+}
+
+/** Request headers, in any form `new Headers()` takes (without DOM-only type names). */
+export type HeadersLike = NonNullable<RequestInit["headers"]>;
+/** A request body that can be sent again: anything `fetch` takes but a stream. */
+export type BodyLike = Exclude<RequestInit["body"], ReadableStream | undefined>;
 
 /**
  * Options of `connect()`: the request, the reconnection policy and
@@ -26,17 +62,22 @@ import type { ParserOptions } from "./types.ts";
  *   retry: 1_000,
  *   maxRetries: 5,
  *   jitter: true,
+ *   onOpen(response) {
+ *     if (response.headers.get("x-api-version") !== "2") throw new Error("unexpected API version");
+ *   },
+ *   onRetry: ({ attempt, delay, error }) => console.warn(`retry ${attempt} in ${delay} ms`, error),
+ *   reconnect: ({ lastEvent }) => lastEvent?.data !== "[DONE]",
  * };
  * console.log(init);
  * ```
  */
-export interface ConnectInit extends ParserOptions {
+export interface ConnectInit extends Omit<ParserOptions, "onRetry"> {
   /** HTTP method (default `"GET"`). */
   method?: string;
   /** Request headers, or a function called before every attempt (to refresh a token, say). */
-  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+  headers?: HeadersLike | (() => HeadersLike | Promise<HeadersLike>);
   /** Request body, sent again on every attempt: anything but a `ReadableStream`. */
-  body?: BodyInit | null;
+  body?: BodyLike;
   /** Aborting it stops everything (the request, the wait, the iteration), without an error. */
   signal?: AbortSignal;
   /** `Last-Event-ID` for the first request; later requests send the last id received. */
@@ -51,6 +92,29 @@ export interface ConnectInit extends ParserOptions {
   jitter?: boolean;
   /** The `fetch` to use (default: the global one); a service binding's, say. */
   fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Whether to reconnect (default `true`): `false` sends one request and
+   * ends with its stream (a failure is thrown at once), as a non-resumable
+   * request such as an LLM completion needs; a function decides before each
+   * reconnection, from why and what came last. When it says no, the
+   * iteration ends after a normal end, or throws the `error`.
+   */
+  reconnect?: boolean | ((retry: RetryInfo) => boolean);
+  /**
+   * Called with each response that is an event stream (2xx,
+   * `text/event-stream`), before its events are read: check a header, say.
+   * Throwing (or rejecting) stops: `connect()` throws that error, the body
+   * cancelled. Not-event-stream responses throw an
+   * `EventStreamError` (body unread) without calling it.
+   */
+  onOpen?: (response: Response) => void | Promise<void>;
+  /**
+   * Called before each wait to reconnect, with the attempt, the delay and
+   * the error that caused it (`undefined` after a normal end): every error
+   * that does not end the iteration is seen here; the one that does is
+   * thrown. The server's `retry:` values show up as `delay`.
+   */
+  onRetry?: (retry: RetryInfo) => void;
 }
 
 /** {@linkcode ConnectInit} checked, with defaults applied. */
@@ -58,7 +122,7 @@ export interface Config {
   input: string | URL | Request;
   method: string | undefined;
   headers: ConnectInit["headers"];
-  body: BodyInit | null | undefined;
+  body: BodyLike | undefined;
   signal: AbortSignal | undefined;
   lastEventId: string;
   retry: number;
@@ -66,6 +130,9 @@ export interface Config {
   maxRetryDelay: number;
   jitter: boolean;
   fetch: (request: Request) => Promise<Response>;
+  reconnect: boolean | ((retry: RetryInfo) => boolean);
+  onOpen: ConnectInit["onOpen"];
+  onRetry: ConnectInit["onRetry"];
   parser: ParserOptions;
 }
 
@@ -90,6 +157,9 @@ export function resolveConfig(input: string | URL | Request, init: ConnectInit):
     maxRetryDelay = 30_000,
     jitter = false,
     fetch: fetchFn = (request: Request) => fetch(request),
+    reconnect = true,
+    onOpen,
+    onRetry,
     ...parser
   } = init;
   if (method !== undefined && typeof method !== "string") {
@@ -127,6 +197,16 @@ export function resolveConfig(input: string | URL | Request, init: ConnectInit):
   if (typeof fetchFn !== "function") {
     throw new TypeError(`connect(): \`fetch\` must be a function, got ${typeof fetchFn}`);
   }
+  if (typeof reconnect !== "boolean" && typeof reconnect !== "function") {
+    throw new TypeError(
+      `connect(): \`reconnect\` must be a boolean or a function of the retry, got ${typeof reconnect}`,
+    );
+  }
+  for (const [name, hook] of [["onOpen", onOpen], ["onRetry", onRetry]] as const) {
+    if (hook !== undefined && typeof hook !== "function") {
+      throw new TypeError(`connect(): \`${name}\` must be a function, got ${typeof hook}`);
+    }
+  }
   new Interpreter(parser); // validates the parser's options now rather than later
   return {
     input,
@@ -140,6 +220,9 @@ export function resolveConfig(input: string | URL | Request, init: ConnectInit):
     maxRetryDelay,
     jitter,
     fetch: fetchFn,
+    reconnect,
+    onOpen,
+    onRetry,
     parser,
   };
 }

@@ -5,27 +5,33 @@
  * @module
  */
 
-import { checkSignal } from "../_validate.ts";
+import { checkSignal, describe } from "../_validate.ts";
 import { Interpreter } from "./parse.ts";
 import type { ParserOptions, ServerSentEvent } from "./types.ts";
 
 /**
  * The error for a response that is not an event stream: a status other than
- * 2xx, or a content type other than `text/event-stream`.
+ * 2xx, or a content type other than `text/event-stream`. Its `response`
+ * body is left unread, so an API's error message can be read from it
+ * (read or cancel it: an unread body holds the connection).
  *
  * @example
  * ```ts
  * import { EventStreamError, events } from "@edge-sse/core/client";
  * import assert from "node:assert/strict";
  *
- * const response = new Response("Unauthorized", { status: 401 });
- * assert.throws(() => events(response), (error) => {
- *   return error instanceof EventStreamError && error.status === 401;
- * });
+ * const response = Response.json({ error: { message: "bad key" } }, { status: 401 });
+ * try {
+ *   events(response);
+ *   assert.fail("not an event stream");
+ * } catch (error) {
+ *   assert.ok(error instanceof EventStreamError && error.status === 401);
+ *   assert.deepEqual(await error.response.json(), { error: { message: "bad key" } });
+ * }
  * ```
  */
 export class EventStreamError extends Error {
-  /** The response (its body already cancelled). */
+  /** The response, its body unread: `await error.response.json()` reads an API's error. */
   readonly response: Response;
   /** The response's status, for convenience. */
   readonly status: number;
@@ -63,8 +69,8 @@ export interface EventsOptions extends ParserOptions {
 /**
  * Iterates over the events of one `Response`, without reconnecting (see
  * `connect()` for that). A 204 yields nothing. Throws an
- * {@linkcode EventStreamError} at once, and cancels the body, when the status
- * is not 2xx or the content type is not `text/event-stream`.
+ * {@linkcode EventStreamError} at once, its response's body unread, when the
+ * status is not 2xx or the content type is not `text/event-stream`.
  *
  * Leaving the loop early (`break`, `return`, an exception) or aborting
  * `signal` cancels the body, which closes the connection to the server. An
@@ -89,7 +95,11 @@ export function events(
   options: EventsOptions = {},
 ): AsyncGenerator<ServerSentEvent, void, undefined> {
   if (!isResponse(response)) {
-    throw new TypeError(`events(): \`response\` must be a Response, got ${typeof response}`);
+    throw new TypeError(
+      isThenable(response)
+        ? "events(): `response` is a Promise; await it: `events(await fetch(url))`"
+        : `events(): \`response\` must be a Response, got ${describe(response)}`,
+    );
   }
   const { signal, ...parserOptions } = options;
   checkSignal("events()", "signal", signal);
@@ -162,7 +172,7 @@ export async function* readEvents(
   }
 }
 
-/** Throws an {@linkcode EventStreamError} (cancelling the body) unless `response` is an event stream. */
+/** Throws an {@linkcode EventStreamError} (the body unread) unless `response` is an event stream. */
 export function checkResponse(response: Response): void {
   const from = source(response);
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
@@ -179,7 +189,6 @@ export function checkResponse(response: Response): void {
     }
   }
   if (problem === undefined) return;
-  response.body?.cancel().catch(() => {});
   throw new EventStreamError(`Not an event stream: ${problem}`, response);
 }
 
@@ -191,6 +200,11 @@ export function source(response: Response): string {
   } catch {
     return "";
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as PromiseLike<unknown>).then === "function";
 }
 
 /** Whether `value` looks like a `Response` (from this realm or another fetch implementation). */

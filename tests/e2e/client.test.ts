@@ -531,3 +531,201 @@ describe("events", () => {
     assert.equal(cancelled, true);
   });
 });
+
+describe("connect: hooks and the reconnect policy", () => {
+  /** An OpenAI-style stream: two chunks and [DONE], then a normal end. */
+  const completion = (request: Request, bun: unknown) =>
+    stream(request, bun, async (s) => {
+      await s.send({ data: { delta: "Hel" } });
+      await s.send({ data: { delta: "lo" } });
+      await s.send({ data: "[DONE]" });
+    }, 10);
+
+  test("reconnect: false sends an LLM POST once, even after the stream ends normally", async () => {
+    const upstream = await server((_, request, bun) => completion(request, bun));
+    try {
+      const init = { method: "POST", body: '{"q":"hi"}', reconnect: false, retry: 10 };
+      const received = await collect(connect(upstream.url, init));
+      assert.deepEqual(received.map((e) => e.data), [
+        '{"delta":"Hel"}',
+        '{"delta":"lo"}',
+        "[DONE]",
+      ]);
+      await delay(200);
+      assert.equal(upstream.seen.length, 1, "the request was not sent again");
+      assert.equal(upstream.seen[0].body, '{"q":"hi"}');
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("a reconnect predicate stops after the last event it names, and sees why", async () => {
+    const upstream = await server((n, request, bun) =>
+      n === 0
+        ? stream(request, bun, async (s) => {
+          await s.send({ id: 1, data: "partial" });
+        }, 10)
+        : completion(request, bun)
+    );
+    try {
+      const asked: { attempt: number; error: unknown; last: string | undefined }[] = [];
+      const received = await collect(connect(upstream.url, {
+        retry: 10,
+        reconnect: ({ attempt, error, lastEvent }) => {
+          asked.push({ attempt, error, last: lastEvent?.data });
+          return lastEvent?.data !== "[DONE]";
+        },
+      }));
+      assert.deepEqual(received.map((e) => e.data), [
+        "partial",
+        '{"delta":"Hel"}',
+        '{"delta":"lo"}',
+        "[DONE]",
+      ]);
+      assert.deepEqual(asked, [
+        { attempt: 1, error: undefined, last: "partial" },
+        { attempt: 1, error: undefined, last: "[DONE]" },
+      ]);
+      await delay(100);
+      assert.equal(upstream.seen.length, 2);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("reconnect: false throws a failure at once, without retrying", async () => {
+    const upstream = await server(() => new Response("down", { status: 503 }));
+    try {
+      await assert.rejects(collect(connect(upstream.url, { retry: 10, reconnect: false })), {
+        name: "EventStreamError",
+        message: /got HTTP 503/,
+      });
+      assert.equal(upstream.seen.length, 1);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("onRetry sees each reconnection: attempt, delay and the error that caused it", async () => {
+    const upstream = await server((n, request, bun) =>
+      n === 1 || n === 2
+        ? new Response("busy", { status: 503, headers: { "retry-after": "0" } })
+        : stream(request, bun, (s) => s.send({ id: n, data: `stream ${n}` }), 20)
+    );
+    try {
+      const retries: { attempt: number; delay: number; status?: number; error: unknown }[] = [];
+      const received = await collect(
+        connect(upstream.url, {
+          maxRetryDelay: 60,
+          onRetry: ({ attempt, delay, error }) =>
+            retries.push({
+              attempt,
+              delay,
+              error: error === undefined ? undefined : "error",
+              status: error instanceof EventStreamError ? error.status : undefined,
+            }),
+        }),
+        2,
+      );
+      assert.deepEqual(received.map((e) => e.data), ["stream 0", "stream 3"]);
+      assert.deepEqual(retries, [
+        { attempt: 1, delay: 20, error: undefined, status: undefined }, // the stream ended
+        { attempt: 2, delay: 20, error: "error", status: 503 }, // first failure: the delay
+        { attempt: 3, delay: 40, error: "error", status: 503 }, // doubled
+      ]);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("onOpen gets each event-stream response; what it throws stops connect()", async () => {
+    const upstream = await server((_, request, bun) =>
+      stream(request, bun, (s) => s.send("hello"), 10)
+    );
+    try {
+      const opened: number[] = [];
+      const received = await collect(
+        connect(upstream.url, { onOpen: (response) => void opened.push(response.status) }),
+        1,
+      );
+      assert.deepEqual(received.map((e) => e.data), ["hello"]);
+      assert.deepEqual(opened, [200]);
+      const refused = new Error("wrong API version");
+      await assert.rejects(
+        collect(connect(upstream.url, {
+          onOpen: async () => {
+            await delay(1);
+            throw refused;
+          },
+        })),
+        (error) => error === refused,
+      );
+    } finally {
+      await upstream.close();
+    }
+  });
+});
+
+describe("error responses stay readable", () => {
+  const apiError = {
+    error: { message: "Incorrect API key provided", type: "invalid_request_error" },
+  };
+
+  test("connect(): an LLM API's 401 body is read from the EventStreamError", async () => {
+    const upstream = await server(() => Response.json(apiError, { status: 401 }));
+    try {
+      const error = await collect(connect(upstream.url, { method: "POST", body: "{}" })).then(
+        () => assert.fail("a 401 is an error"),
+        (error) => error,
+      );
+      assert.ok(error instanceof EventStreamError);
+      assert.equal(error.status, 401);
+      assert.deepEqual(await error.response.json(), apiError);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("connect(): the last 5xx body is readable once it gives up", async () => {
+    const upstream = await server(() => new Response("overloaded", { status: 529 }));
+    try {
+      const error = await collect(connect(upstream.url, { retry: 5, maxRetries: 1 })).then(
+        () => assert.fail("gives up"),
+        (error) => error,
+      );
+      assert.ok(error instanceof EventStreamError);
+      assert.match(error.message, /gave up after 2 attempts/);
+      assert.equal(await error.response.text(), "overloaded");
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("events(): the body of a response that is not an event stream is readable", async () => {
+    const upstream = await server(() => Response.json(apiError, { status: 400 }));
+    try {
+      const response = await fetch(upstream.url);
+      const error = (() => {
+        try {
+          events(response);
+        } catch (error) {
+          return error;
+        }
+      })();
+      assert.ok(error instanceof EventStreamError);
+      assert.deepEqual(await error.response.json(), apiError);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  test("events(fetch(...)) without await says a Promise was passed", async () => {
+    const pending = Promise.resolve(new Response(null, { status: 204 }));
+    // deno-lint-ignore no-explicit-any
+    assert.throws(() => events(pending as any), {
+      name: "TypeError",
+      message: /`response` is a Promise; await it/,
+    });
+    await pending;
+  });
+});
