@@ -32,7 +32,6 @@ export {
   type DurableObjectLogOptions,
   type DurableObjectLogStorage,
 } from "./src/channel/durable_object_log.ts";
-export type { ChannelLog, LogEntry, LogPosition, LogRead } from "./src/channel/log.ts";
 export { type CloseReason, StreamClosed } from "./src/closed.ts";
 export { encodeEvent, formatEvent, type SSEEvent } from "./src/format.ts";
 export {
