@@ -76,7 +76,7 @@ export function sse(
     final: config.final,
     trackEvents: config.idleTimeout > 0,
   });
-  if (config.connectionClose) forceConnectionClose(config.headers);
+  if (config.connectionClose) forceConnectionClose(request, config.headers);
   const response = new Response(writer.readable, {
     status: config.status,
     headers: config.headers,
