@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { type CloseReason, sse, StreamClosed } from "../../mod.ts";
+import { type CloseReason, sse, type StreamClosed } from "../../mod.ts";
 import { type Browser, launchChromium, RECORDER_PAGE, seen, until, watch } from "../_browser.ts";
 import { curl } from "../_curl.ts";
 import { delay, runtime, serve, type TestServer, within } from "../_server.ts";
@@ -28,7 +28,10 @@ function handler(request: Request, bunServer?: any): Response {
       const name = url.searchParams.get("name")!;
       return sse(request, async (stream) => {
         stream.signal.addEventListener("abort", () => {
-          ended.set(name, { reason: (stream.signal.reason as StreamClosed).reason, at: Date.now() });
+          ended.set(name, {
+            reason: (stream.signal.reason as StreamClosed).reason,
+            at: Date.now(),
+          });
         });
         for (let n = 1; await stream.send({ data: n }); n++) await stream.sleep(50);
       }, { server: bunServer, heartbeat: false });
@@ -52,9 +55,17 @@ interface Target {
 
 const TARGETS: Record<typeof runtime, Target[]> = {
   deno: [{ name: "Deno.serve", kind: "native", http2: true }],
-  node: [{ name: "@hono/node-server on http2.createSecureServer", kind: "node-http2", http2: true }],
+  node: [{
+    name: "@hono/node-server on http2.createSecureServer",
+    kind: "node-http2",
+    http2: true,
+  }],
   bun: [
-    { name: "@hono/node-server on Bun's http2.createSecureServer", kind: "node-http2", http2: true },
+    {
+      name: "@hono/node-server on Bun's http2.createSecureServer",
+      kind: "node-http2",
+      http2: true,
+    },
     { name: "Bun.serve with tls", kind: "native", http2: false },
   ],
 };
@@ -103,7 +114,10 @@ for (const target of TARGETS[runtime]) {
         ? "curl --http2 gets HTTP/2 (ALPN h2)"
         : "answers HTTP/1.1 only: curl --http2 falls back (Bun.serve offers no h2)",
       async () => {
-        const client = curl(["-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}"], `${server.url}/`);
+        const client = curl(
+          ["-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}"],
+          `${server.url}/`,
+        );
         assert.equal(await within(client.exited, 10_000, "curl"), 0);
         assert.equal(client.output(), target.http2 ? "2" : "1.1");
       },
@@ -117,7 +131,10 @@ for (const target of TARGETS[runtime]) {
         assert.equal(code, 0, `curl --http2 exit ${code}: ${client.output()}`);
         assert.match(client.output(), /data: first\n\ndata: last\n\n$/);
       }
-      const client = curl(["-sk", "-N", "-v", "--http1.1", "--stderr", "-"], `${server.url}/close-connection`);
+      const client = curl(
+        ["-sk", "-N", "-v", "--http1.1", "--stderr", "-"],
+        `${server.url}/close-connection`,
+      );
       const code = await within(client.exited, 10_000, "curl --http1.1");
       // On Deno the HTTP/1.1 body ends short of its declared length (how the
       // connection gets closed there): curl calls that exit 18, clients an end.
@@ -158,7 +175,9 @@ for (const target of TARGETS[runtime]) {
           "12 HTTP/2 EventSources each receiving events",
           10_000,
         );
-        const closedAt = await page.evaluate(`(() => { sources["cancel-3"].close(); return Date.now(); })()`) as number;
+        const closedAt = await page.evaluate(
+          `(() => { sources["cancel-3"].close(); return Date.now(); })()`,
+        ) as number;
         await within(
           (async () => {
             while (!ended.has("cancel-3")) await delay(5);
@@ -170,7 +189,10 @@ for (const target of TARGETS[runtime]) {
         assert.equal(end.reason, "client");
         // 3 to 52 ms measured here; the margin is for a loaded 2-core machine
         // (without the cancel reaching the handler, it never ends).
-        assert.ok(end.at - closedAt <= 250, `the handler ended ${end.at - closedAt} ms after close()`);
+        assert.ok(
+          end.at - closedAt <= 250,
+          `the handler ended ${end.at - closedAt} ms after close()`,
+        );
         const before = await receiving(page, "cancel-", 12);
         await delay(500);
         const later = await receiving(page, "cancel-", 12);
