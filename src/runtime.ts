@@ -42,21 +42,30 @@ export const watchRequestSignal: boolean = !isDeno;
  * accepts: the body is sent unchunked, and when the stream ends the socket
  * closes. Bun and Node honour the header and need nothing.
  *
- * HTTP/2 has no `Connection` header (Deno drops it) and a body shorter than
- * its declared length is a stream error there (`PROTOCOL_ERROR`), so an
- * HTTP/2 stream keeps neither: it just ends. Deno does not tell a handler
- * the protocol, but HTTP/1.1 requests must carry `Host` (RFC 9112 §3.2)
- * while HTTP/2 and HTTP/3 clients send `:authority` instead (RFC 9113
- * §8.3.1): a request without `Host` is not HTTP/1.1.
+ * HTTP/2 has no `Connection` header (Deno drops it, node:http2 refuses the
+ * response) and a body shorter than its declared length is a stream error
+ * there (`PROTOCOL_ERROR`), so an HTTP/2 stream gets neither: it just ends.
  */
 export function forceConnectionClose(request: Request, headers: Headers): void {
-  if (!request.headers.has("host")) {
+  if (isHttp2(request)) {
     headers.delete("connection");
     return;
   }
   if (isDeno && !headers.has("content-length")) {
     headers.set("content-length", String(Number.MAX_SAFE_INTEGER));
   }
+}
+
+/**
+ * Whether `request` came over HTTP/2 (or HTTP/3). Fetch-style servers do
+ * not say, but HTTP/1.1 requests must carry `Host` (RFC 9112 §3.2) while
+ * HTTP/2 clients send `:authority` instead (RFC 9113 §8.3.1): an HTTPS
+ * request without `Host` is HTTP/2. A `Request` made in-process
+ * (`new Request("http://localhost/")`) counts as HTTP/1.1. Cleartext HTTP/2
+ * (h2c, node:http2's `createServer`) is not recognised.
+ */
+function isHttp2(request: Request): boolean {
+  return !request.headers.has("host") && request.url.startsWith("https:");
 }
 
 /** A content coding that {@linkcode createCompressor} can produce. */
