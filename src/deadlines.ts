@@ -1,5 +1,6 @@
 /**
- * Heartbeats and deadlines of one stream, all on the shared scheduler.
+ * Heartbeats and deadlines of one stream, each one task on the shared
+ * scheduler that re-arms itself.
  *
  * A heartbeat is due `interval` after the last write reached the consumer
  * (axum-style: traffic resets it); it is skipped while bytes still wait to be
@@ -9,80 +10,60 @@
  * @module
  */
 
-import type { Config } from "./options.ts";
-import { type ScheduledTask, scheduler } from "./scheduler.ts";
+import type { StreamConfig } from "./options.ts";
+import { scheduler } from "./scheduler.ts";
 import type { Writer } from "./writer.ts";
 
-/** Starts the heartbeat, `maxDuration` and `idleTimeout` of `writer`. */
-export function startTimers(writer: Writer, config: Config): void {
-  const tasks: ScheduledTask[] = [];
-  const heartbeat = config.heartbeat;
+/**
+ * How early a timer may fire: `setTimeout` counts whole milliseconds, so
+ * one timer per task (workerd) can run up to 1 ms before the clock agrees.
+ */
+const TIMER_SLACK = 1;
+
+/** Starts the heartbeat, stall watch, `maxDuration` and `idleTimeout` of `writer`. */
+export function startTimers(writer: Writer, config: StreamConfig): void {
+  const { heartbeat, stallTimeout: stallLimit } = config;
   // With a heartbeat, the heartbeat's task also watches for a stalled
   // consumer: one scheduler task per quiet stream instead of two.
-  const stallLimit = config.stallTimeout;
   const stallInBeat = heartbeat !== null && stallLimit > 0 && stallLimit >= heartbeat.interval;
-  if (heartbeat) {
-    const { interval } = heartbeat;
-    const bytes = heartbeatBytes(heartbeat.text);
-    const beat = () => {
+  if (heartbeat !== null) {
+    const { interval, bytes } = heartbeat;
+    writer.onEnd(scheduler.schedule(interval, () => {
       const quietFor = scheduler.now() - writer.lastWriteAt;
       if (writer.awaitingConsumer) {
         // Bytes wait and the consumer takes nothing: no heartbeat on top.
-        if (stallInBeat && quietFor >= stallLimit - 1) return stalled(writer, quietFor);
-        const next = stallInBeat ? Math.min(interval, stallLimit - quietFor) : interval;
-        tasks[0] = scheduler.schedule(next, beat);
-      } else if (quietFor >= interval - 1) {
-        if (writer.queuedBytes === 0) writer.write(bytes);
-        tasks[0] = scheduler.schedule(interval, beat);
-      } else {
-        tasks[0] = scheduler.schedule(interval - quietFor, beat);
+        if (!stallInBeat) return interval;
+        if (quietFor >= stallLimit - TIMER_SLACK) return stalled(writer, quietFor);
+        return Math.min(interval, stallLimit - quietFor);
       }
-    };
-    tasks.push(scheduler.schedule(interval, beat));
+      if (quietFor < interval - TIMER_SLACK) return interval - quietFor;
+      if (writer.bufferedAmount === 0) writer.write(bytes);
+      return interval;
+    }));
   }
   if (config.maxDuration > 0) {
-    tasks.push(
-      scheduler.schedule(config.maxDuration, () => writer.end("max-duration")),
-    );
+    writer.onEnd(scheduler.schedule(config.maxDuration, () => writer.end("max-duration")));
   }
   if (config.idleTimeout > 0) {
     const limit = config.idleTimeout;
-    const index = tasks.length;
-    const check = () => {
+    writer.onEnd(scheduler.schedule(limit, () => {
       const idleFor = scheduler.now() - writer.lastEventAt;
-      if (idleFor >= limit - 1) writer.end("idle");
-      else tasks[index] = scheduler.schedule(limit - idleFor, check);
-    };
-    tasks.push(scheduler.schedule(limit, check));
+      if (idleFor < limit - TIMER_SLACK) return limit - idleFor;
+      writer.end("idle");
+    }));
   }
   if (stallLimit > 0 && !stallInBeat) {
-    const index = tasks.length;
-    const check = () => {
+    writer.onEnd(scheduler.schedule(stallLimit, () => {
       const waitingFor = scheduler.now() - writer.lastWriteAt;
-      const waiting = writer.awaitingConsumer;
-      if (waiting && waitingFor >= stallLimit - 1) {
-        stalled(writer, waitingFor);
-      } else {
-        tasks[index] = scheduler.schedule(waiting ? stallLimit - waitingFor : stallLimit, check);
-      }
-    };
-    tasks.push(scheduler.schedule(stallLimit, check));
-  }
-  if (tasks.length > 0) {
-    writer.onEnd(() => {
-      for (const task of tasks) task.cancel();
-    });
+      if (!writer.awaitingConsumer) return stallLimit;
+      if (waitingFor < stallLimit - TIMER_SLACK) return stallLimit - waitingFor;
+      stalled(writer, waitingFor);
+    }));
   }
 }
 
 function stalled(writer: Writer, waitingFor: number): void {
-  writer.end("client", new Error(`the client read nothing for ${Math.round(waitingFor)} ms`));
-}
-
-const DEFAULT_HEARTBEAT = ":\n\n";
-const DEFAULT_HEARTBEAT_BYTES = new TextEncoder().encode(DEFAULT_HEARTBEAT);
-
-/** The heartbeat as bytes, encoded once (shared by every stream for the default). */
-function heartbeatBytes(text: string): Uint8Array {
-  return text === DEFAULT_HEARTBEAT ? DEFAULT_HEARTBEAT_BYTES : new TextEncoder().encode(text);
+  writer.end("client", {
+    cause: new Error(`the client read nothing for ${Math.round(waitingFor)} ms`),
+  });
 }

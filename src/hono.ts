@@ -11,6 +11,7 @@ import type { SSEEvent } from "./format.ts";
 import type { SSEOptions } from "./options.ts";
 import { sse } from "./sse.ts";
 import type { SSEStream } from "./writer.ts";
+import { isAsyncIterable } from "./_util.ts";
 
 /**
  * Hono's input type of a route without validators (the default of
@@ -143,9 +144,4 @@ function isBunServer(value: unknown): value is NonNullable<SSEOptions["server"]>
   const server = value as Record<string, unknown>;
   return typeof server.timeout === "function" && typeof server.upgrade === "function" &&
     typeof server.publish === "function";
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
 }

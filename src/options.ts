@@ -81,10 +81,11 @@ export interface SSEOptions {
   onError?: (error: unknown, stream: SSEStream) => SSEEvent | void;
 }
 
-/** Options after validation. */
-export interface Config {
-  open: string;
-  heartbeat: { interval: number; text: string } | null;
+/** Options after validation: what `sse()`, the writer and the timers read. */
+export interface StreamConfig {
+  /** The first bytes of every stream: the `retry` field, else an empty comment. */
+  preamble: string;
+  heartbeat: { interval: number; bytes: Uint8Array } | null;
   status: number;
   headers: Headers;
   onReturn: boolean;
@@ -101,7 +102,16 @@ export interface Config {
   onError: SSEOptions["onError"] | null;
 }
 
-const DEFAULT_HEARTBEAT = 15_000;
+/** How the errors of invalid options start. */
+const CONTEXT = "Cannot start the stream";
+/**
+ * An empty comment: the first bytes of a stream without `retry`, and the
+ * default heartbeat.
+ */
+export const EMPTY_COMMENT = ":\n\n";
+/** The default heartbeat, encoded once for every stream. */
+const EMPTY_COMMENT_BYTES = new TextEncoder().encode(EMPTY_COMMENT);
+const DEFAULT_HEARTBEAT_INTERVAL = 15_000;
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 const MIN_MAX_BUFFERED = 1024 * 1024;
 const OPTION_KEYS = new Set([
@@ -128,38 +138,42 @@ const CLOSE_KEYS = new Set([
 ]);
 
 /** Validates `options`, throwing a `TypeError` or `RangeError` that says what to fix. */
-export function resolveOptions(options: SSEOptions = {}): Config {
+export function resolveOptions(options: SSEOptions = {}): StreamConfig {
   if (options === null || typeof options !== "object") {
-    throw new TypeError("sse(): `options` must be an object");
+    throw new TypeError("Cannot start the stream: `options` must be an object");
   }
-  checkKeys("sse()", options, OPTION_KEYS);
+  checkKeys(CONTEXT, options, OPTION_KEYS);
   const close = options.close ?? {};
   if (typeof close !== "object" || close === null) {
-    throw new TypeError("sse(): `close` must be an object");
+    throw new TypeError("Cannot start the stream: `close` must be an object");
   }
-  checkKeys("sse()", close, CLOSE_KEYS, "close.");
+  checkKeys(CONTEXT, close, CLOSE_KEYS, "close.");
   const highWaterMark = count(options.highWaterMark, "highWaterMark") ??
     DEFAULT_HIGH_WATER_MARK;
   const maxBuffered = count(options.maxBuffered, "maxBuffered") ??
     Math.max(MIN_MAX_BUFFERED, 4 * highWaterMark);
   if (maxBuffered < highWaterMark) {
     throw new RangeError(
-      `sse(): \`maxBuffered\` (${maxBuffered}) must be at least \`highWaterMark\` (${highWaterMark})`,
+      `${CONTEXT}: \`maxBuffered\` (${maxBuffered}) must be at least \`highWaterMark\` (${highWaterMark})`,
     );
   }
   const onSlowConsumer = options.onSlowConsumer ?? "close";
   if (onSlowConsumer !== "close" && onSlowConsumer !== "drop") {
     throw new TypeError(
-      `sse(): \`onSlowConsumer\` must be "close" or "drop", got ${JSON.stringify(onSlowConsumer)}`,
+      `${CONTEXT}: \`onSlowConsumer\` must be "close" or "drop", got ${
+        JSON.stringify(onSlowConsumer)
+      }`,
     );
   }
   if (close.connection !== undefined && close.connection !== "close") {
     throw new TypeError(
-      `sse(): \`close.connection\` can only be "close", got ${JSON.stringify(close.connection)}`,
+      `${CONTEXT}: \`close.connection\` can only be "close", got ${
+        JSON.stringify(close.connection)
+      }`,
     );
   }
   if (close.onReturn !== undefined && typeof close.onReturn !== "boolean") {
-    throw new TypeError("sse(): `close.onReturn` must be a boolean");
+    throw new TypeError("Cannot start the stream: `close.onReturn` must be a boolean");
   }
   const status = options.status ?? 200;
   if (
@@ -167,30 +181,30 @@ export function resolveOptions(options: SSEOptions = {}): Config {
     status === 304
   ) {
     throw new RangeError(
-      `sse(): \`status\` must be an integer from 200 to 599 that allows a body, got ${status}; answer 204 with \`new Response(null, { status: 204 })\` to stop a client from reconnecting`,
+      `${CONTEXT}: \`status\` must be an integer from 200 to 599 that allows a body, got ${status}; answer 204 with \`new Response(null, { status: 204 })\` to stop a client from reconnecting`,
     );
   }
   const shutdown = options.shutdown ?? null;
-  if (shutdown !== null) checkSignal("sse()", "shutdown", shutdown);
+  if (shutdown !== null) checkSignal(CONTEXT, "shutdown", shutdown);
   const server = options.server ?? null;
   if (server !== null && typeof server.timeout !== "function") {
     throw new TypeError(
-      "sse(): `server` must have a `timeout(request, seconds)` method (Bun's server)",
+      "Cannot start the stream: `server` must have a `timeout(request, seconds)` method (Bun's server)",
     );
   }
   const onError = options.onError ?? null;
   if (onError !== null && typeof onError !== "function") {
-    throw new TypeError("sse(): `onError` must be a function");
+    throw new TypeError("Cannot start the stream: `onError` must be a function");
   }
   const heartbeat = resolveHeartbeat(options.heartbeat);
   const stallTimeout = options.stallTimeout === false
     ? 0
     : options.stallTimeout === undefined
     ? (heartbeat ? 2 * heartbeat.interval : 0)
-    : positiveMs("sse()", "stallTimeout", options.stallTimeout);
+    : positiveMs(CONTEXT, "stallTimeout", options.stallTimeout);
   return {
-    open: options.retry === undefined
-      ? ":\n\n"
+    preamble: options.retry === undefined
+      ? EMPTY_COMMENT
       : prefixed("retry", () => formatRetry(options.retry!)) + "\n",
     heartbeat,
     status,
@@ -214,28 +228,30 @@ export function resolveOptions(options: SSEOptions = {}): Config {
 
 function resolveHeartbeat(
   heartbeat: SSEOptions["heartbeat"],
-): Config["heartbeat"] {
+): StreamConfig["heartbeat"] {
   if (heartbeat === false) return null;
-  if (heartbeat === undefined) return { interval: DEFAULT_HEARTBEAT, text: ":\n\n" };
+  if (heartbeat === undefined) {
+    return { interval: DEFAULT_HEARTBEAT_INTERVAL, bytes: EMPTY_COMMENT_BYTES };
+  }
   if (typeof heartbeat === "number") {
-    return { interval: positiveMs("sse()", "heartbeat", heartbeat), text: ":\n\n" };
+    return { interval: positiveMs(CONTEXT, "heartbeat", heartbeat), bytes: EMPTY_COMMENT_BYTES };
   }
   if (typeof heartbeat !== "object" || heartbeat === null) {
     throw new TypeError(
-      "sse(): `heartbeat` must be a number of milliseconds, false, or { interval, comment?, event? }",
+      "Cannot start the stream: `heartbeat` must be a number of milliseconds, false, or { interval, comment?, event? }",
     );
   }
-  checkKeys("sse()", heartbeat, HEARTBEAT_KEYS, "heartbeat.");
-  const interval = positiveMs("sse()", "heartbeat.interval", heartbeat.interval);
+  checkKeys(CONTEXT, heartbeat, HEARTBEAT_KEYS, "heartbeat.");
+  const interval = positiveMs(CONTEXT, "heartbeat.interval", heartbeat.interval);
   if (heartbeat.event !== undefined && heartbeat.comment !== undefined) {
     throw new TypeError(
-      "sse(): `heartbeat` takes a `comment` or an `event`, not both",
+      "Cannot start the stream: `heartbeat` takes a `comment` or an `event`, not both",
     );
   }
   const text = heartbeat.event !== undefined
     ? prefixed("heartbeat.event", () => formatEvent(heartbeat.event!))
     : prefixed("heartbeat.comment", () => formatComment(heartbeat.comment ?? "")) + "\n";
-  return { interval, text };
+  return { interval, bytes: new TextEncoder().encode(text) };
 }
 
 function responseHeaders(init: HeadersInit | undefined, connectionClose: boolean): Headers {
@@ -252,14 +268,14 @@ function responseHeaders(init: HeadersInit | undefined, connectionClose: boolean
 }
 
 function duration(value: unknown, name: string): number {
-  return value === undefined ? 0 : positiveMs("sse()", name, value);
+  return value === undefined ? 0 : positiveMs(CONTEXT, name, value);
 }
 
 function count(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(
-      `sse(): \`${name}\` must be a non-negative whole number of bytes, got ${String(value)}`,
+      `${CONTEXT}: \`${name}\` must be a non-negative whole number of bytes, got ${String(value)}`,
     );
   }
   return value;
@@ -270,7 +286,7 @@ function prefixed<T>(name: string, make: () => T): T {
     return make();
   } catch (error) {
     if (error instanceof Error) {
-      const message = `sse(): invalid \`${name}\`: ${
+      const message = `${CONTEXT}: invalid \`${name}\`: ${
         error.message.replace(/^Cannot send (event|comment): /, "")
       }`;
       throw error instanceof RangeError

@@ -5,11 +5,13 @@
  * @module
  */
 
-import { formatEvent, type SSEEvent } from "./format.ts";
-import { type Config, resolveOptions, type SSEOptions } from "./options.ts";
-import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
-import { type SSEStream, Writer } from "./writer.ts";
+import { isAsyncIterable, isThenable } from "./_util.ts";
 import { startTimers } from "./deadlines.ts";
+import { formatEvent, type SSEEvent } from "./format.ts";
+import { resolveOptions, type SSEOptions, type StreamConfig } from "./options.ts";
+import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
+import { type SinkOwner, WebSink } from "./sink.ts";
+import { type SSEStream, Writer } from "./writer.ts";
 
 /**
  * What {@linkcode sse} streams: a handler that writes through the
@@ -60,24 +62,27 @@ export function sse(
   options?: SSEOptions,
 ): Response {
   if (!(request instanceof Request)) {
-    throw new TypeError("sse(): `request` must be a Request");
+    throw new TypeError("Cannot start the stream: `request` must be a Request");
   }
   const config = resolveOptions(options);
   if (typeof source !== "function" && !isAsyncIterable(source)) {
     throw new TypeError(
-      "sse(): `source` must be a function or an async iterable",
+      "Cannot start the stream: `source` must be a function or an async iterable",
     );
   }
+  // Its own small options object: the writer lives as long as the stream
+  // and must not keep the whole config (its Headers alone are hundreds of
+  // bytes per stream; bench/README.md).
   const writer = new Writer(request, {
-    open: config.open,
+    preamble: config.preamble,
     highWaterMark: config.highWaterMark,
     maxBuffered: config.maxBuffered,
     dropWhenFull: config.dropWhenFull,
     final: config.final,
-    trackEvents: config.idleTimeout > 0,
-  });
-  if (config.connectionClose) forceConnectionClose(request, config.headers);
-  const response = new Response(writer.readable, {
+    idleTimeout: config.idleTimeout,
+  }, openWebSink);
+  if (config.connectionClose) forceConnectionClose(config.headers);
+  const response = new Response(writer.sink.readable, {
     status: config.status,
     headers: config.headers,
   });
@@ -88,7 +93,11 @@ export function sse(
   return response;
 }
 
-function liftIdleTimeout(request: Request, config: Config): void {
+function openWebSink(owner: SinkOwner): WebSink {
+  return new WebSink(owner);
+}
+
+function liftIdleTimeout(request: Request, config: StreamConfig): void {
   try {
     config.server?.timeout(request, 0);
   } catch {
@@ -96,7 +105,7 @@ function liftIdleTimeout(request: Request, config: Config): void {
   }
 }
 
-function watchEnds(request: Request, writer: Writer, config: Config): void {
+function watchEnds(request: Request, writer: Writer, config: StreamConfig): void {
   if (watchRequestSignal) watchSignal(writer, request.signal, "client");
   if (config.shutdown) watchSignal(writer, config.shutdown, "shutdown");
 }
@@ -106,15 +115,15 @@ function watchSignal(
   signal: AbortSignal,
   reason: "client" | "shutdown",
 ): void {
-  if (signal.aborted) return writer.end(reason, signal.reason);
-  const onAbort = () => writer.end(reason, signal.reason);
+  if (signal.aborted) return writer.end(reason, { cause: signal.reason });
+  const onAbort = () => writer.end(reason, { cause: signal.reason });
   signal.addEventListener("abort", onAbort, { once: true });
   writer.onEnd(() => signal.removeEventListener("abort", onAbort));
 }
 
-function run(writer: Writer, source: Source, config: Config): void {
+function run(writer: Writer, source: Source, config: StreamConfig): void {
   // The closures below live as long as the stream: they keep two fields, not
-  // the whole config (its Headers alone are ~650 bytes per stream on Deno).
+  // the whole config (see the writer's options above).
   const { onReturn, onError } = config;
   const settled = () => {
     if (onReturn) writer.end("returned");
@@ -130,7 +139,7 @@ function run(writer: Writer, source: Source, config: Config): void {
   } catch (error) {
     return failed(error);
   }
-  if (isAsyncIterable(result) && !isThenable(result)) {
+  if (isAsyncIterable<SSEEvent | string>(result) && !isThenable(result)) {
     iterate(writer, result).then(settled, failed);
   } else if (isThenable(result)) {
     Promise.resolve(result).then(settled, failed);
@@ -172,11 +181,11 @@ async function iterate(
   }
 }
 
-function fail(writer: Writer, error: unknown, onError: Config["onError"]): void {
+function fail(writer: Writer, error: unknown, onError: StreamConfig["onError"]): void {
   // A handler that fails because the stream already ended (an aborted fetch
   // on stream.signal, say) is not an error of the stream.
   if (!writer.open) return;
-  let final: string | null = null;
+  let final: string | undefined;
   if (onError) {
     try {
       const event = onError(error, writer);
@@ -187,24 +196,14 @@ function fail(writer: Writer, error: unknown, onError: Config["onError"]): void 
   } else {
     console.error("edge-sse: the stream handler failed", error);
   }
-  writer.end("error", error, final);
+  writer.end("error", { cause: error, final });
 }
 
-function formatFinal(event: SSEEvent): string | null {
+function formatFinal(event: SSEEvent): string | undefined {
   try {
     return formatEvent(event);
   } catch (invalid) {
     console.error("edge-sse: onError returned an invalid event", invalid);
-    return null;
+    return undefined;
   }
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<SSEEvent | string> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as PromiseLike<unknown>).then === "function";
 }

@@ -8,6 +8,7 @@
 import { type CloseReason, StreamClosed } from "./closed.ts";
 import { formatComment, formatEvent, type SSEEvent } from "./format.ts";
 import { type ScheduledTask, scheduler } from "./scheduler.ts";
+import type { Sink, SinkOwner } from "./sink.ts";
 
 /**
  * The handle a handler writes through. Every method is safe to call after the
@@ -37,6 +38,11 @@ export interface SSEStream {
   /** Events dropped because the buffer was full (with `onSlowConsumer: "drop"`). */
   readonly dropped: number;
   /**
+   * Bytes queued and not yet handed to the runtime (as
+   * `WebSocket.bufferedAmount`); `highWaterMark` and `maxBuffered` bound it.
+   */
+  readonly bufferedAmount: number;
+  /**
    * Queues an event. Resolves `true` once fewer than `highWaterMark` bytes are
    * queued, `false` once the stream has ended. Rejects (and writes nothing)
    * only on an invalid event.
@@ -50,53 +56,83 @@ export interface SSEStream {
   close(final?: SSEEvent): Promise<void>;
 }
 
-/** What the writer needs from the options. */
+/** What the writer reads from the options (a `StreamConfig` has it all). */
 export interface WriterOptions {
-  open: string;
+  /** The first bytes, queued at once. */
+  preamble: string;
   highWaterMark: number;
   maxBuffered: number;
   dropWhenFull: boolean;
+  /** `close.final`, serialised: written before a server-initiated close. */
   final: string | null;
-  /** Keep `lastEventAt` (for `close.idleTimeout`): a clock read per event, costly on Deno. */
-  trackEvents: boolean;
+  /** `close.idleTimeout`; when set, the writer keeps the time of the last event. */
+  idleTimeout: number;
 }
+
+/**
+ * What {@linkcode Writer.write} did: `"queued"` (under `highWaterMark`),
+ * `"full"` (queued, at or over `highWaterMark`: wait before writing more),
+ * `"dropped"` (over `maxBuffered` with `onSlowConsumer: "drop"`), or
+ * `"closed"` (the stream had ended, or ended now as a slow consumer).
+ */
+export type Written = "queued" | "full" | "dropped" | "closed";
+
+/** How {@linkcode Writer.end} ends the stream. */
+export interface EndOptions {
+  /** The error behind the end, kept as `signal.reason.cause`. */
+  cause?: unknown;
+  /**
+   * The final event, serialised. Default: `close.final` on a server-initiated
+   * close, nothing after a handler error, and never when the client is gone
+   * or too slow (their queue is dropped).
+   */
+  final?: string;
+}
+
+/** Runs once when the stream ends: a function, or a scheduler task to cancel. */
+export type Cleanup = (() => void) | ScheduledTask;
 
 const TRUE = Promise.resolve(true);
 const FALSE = Promise.resolve(false);
+const DONE = Promise.resolve();
 const MAX_LAST_EVENT_ID = 1024;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
 const encoder = new TextEncoder();
 
 /**
- * The UTF-8 bytes of `text`, whose UTF-16 length is `length`. Text is
- * queued as strings and counted in UTF-16 code units (scanning every event
- * for non-ASCII characters cost more than the rest of `send()`); ASCII text
- * is then exactly `length` bytes, encoded with `encodeInto` (on Deno many
- * times faster than `encode`: ~2 µs against ~40-150 µs for 64 KiB). Other
- * text takes the slow path.
+ * The UTF-8 bytes of `text`, whose UTF-16 length is `length`. ASCII text is
+ * exactly `length` bytes, encoded with `encodeInto` into a buffer of that
+ * size (on Deno much faster than `encode()`; bench/README.md); other text
+ * overflows it and takes `encode()`.
  */
 function encodeText(text: string, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   return encoder.encodeInto(text, bytes).read === text.length ? bytes : encoder.encode(text);
 }
 
-/** An {@linkcode SSEStream} with the body it writes to. */
-export class Writer implements SSEStream {
+/** Whoever waits for the queue to drain: one promise for all of them. */
+interface Drain {
+  promise: Promise<boolean>;
+  resolve: (open: boolean) => void;
+}
+
+/**
+ * An {@linkcode SSEStream} writing into a {@linkcode Sink}: the queue, the
+ * coalescing of bursts into one chunk, the byte limits, and the one close
+ * path ({@linkcode Writer.end}).
+ */
+export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   readonly request: Request;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly closed: Promise<CloseReason>;
-  /** `scheduler.now()` when bytes were last handed to the consumer. */
-  lastWriteAt: number;
-  /** `scheduler.now()` when an event was last queued. */
-  lastEventAt: number;
+  /** Where the bytes go. */
+  readonly sink: S;
 
   #options: WriterOptions;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  #abort = new AbortController();
-  #resolveClosed!: (reason: CloseReason) => void;
-  #open = true;
-  #bodyDone = false;
+  /** `null` while the stream takes writes; how it ended once it has. */
+  #end: StreamClosed | null = null;
+  #abort: AbortController | undefined;
+  #closed: Promise<CloseReason> | undefined;
+  #resolveClosed: ((reason: CloseReason) => void) | undefined;
   #parts: (string | Uint8Array)[] = [];
   #hasBytes = false;
   #queued = 0;
@@ -105,35 +141,45 @@ export class Writer implements SSEStream {
   /** Whether anything was queued since the pending flush last looked. */
   #pushedSinceLook = false;
   #quietTicks = 0;
-  #drainWaiters: ((open: boolean) => void)[] = [];
-  #cleanups: (() => void)[] = [];
+  #drain: Drain | null = null;
+  #cleanups: Cleanup[] = [];
   #dropped = 0;
   #lastEventId: string | null | undefined;
+  #lastWriteAt: number;
+  #lastEventAt: number;
 
-  constructor(request: Request, options: WriterOptions) {
+  /** Creates the writer and its sink (given the writer to call back), and queues the preamble. */
+  constructor(request: Request, options: WriterOptions, openSink: (owner: SinkOwner) => S) {
     this.request = request;
     this.#options = options;
-    this.lastWriteAt = this.lastEventAt = scheduler.now();
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: () => this.#pull(),
-      cancel: (reason) => {
-        this.#bodyDone = true;
-        this.end("client", reason);
-      },
-    }, { highWaterMark: 0 });
-    this.#push(options.open, options.open.length);
+    this.#lastWriteAt = this.#lastEventAt = scheduler.now();
+    this.sink = openSink(this);
+    this.#push(options.preamble, options.preamble.length);
   }
 
   get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#end !== null) this.#abort.abort(this.#end);
+    }
     return this.#abort.signal;
+  }
+
+  get closed(): Promise<CloseReason> {
+    if (this.#closed === undefined) {
+      this.#closed = this.#end !== null
+        ? Promise.resolve(this.#end.reason)
+        : new Promise((resolve) => this.#resolveClosed = resolve);
+    }
+    return this.#closed;
   }
 
   get dropped(): number {
     return this.#dropped;
+  }
+
+  get bufferedAmount(): number {
+    return this.#queued;
   }
 
   /** The cap on queued bytes (`maxBuffered`). */
@@ -141,19 +187,24 @@ export class Writer implements SSEStream {
     return this.#options.maxBuffered;
   }
 
-  /** Bytes waiting for the consumer. */
-  get queuedBytes(): number {
-    return this.#queued;
+  /** Whether the stream still takes writes. */
+  get open(): boolean {
+    return this.#end === null;
+  }
+
+  /** `scheduler.now()` when bytes were last handed to the sink. */
+  get lastWriteAt(): number {
+    return this.#lastWriteAt;
+  }
+
+  /** `scheduler.now()` when an event was last queued (kept with `close.idleTimeout` only). */
+  get lastEventAt(): number {
+    return this.#lastEventAt;
   }
 
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
     return this.#queued > 0 && !this.#consumerWaiting;
-  }
-
-  /** Whether the stream still accepts writes. */
-  get open(): boolean {
-    return this.#open;
   }
 
   get lastEventId(): string | null {
@@ -177,7 +228,7 @@ export class Writer implements SSEStream {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.write(text, true);
+    return this.ready(this.write(text, true));
   }
 
   comment(text = ""): Promise<boolean> {
@@ -187,35 +238,33 @@ export class Writer implements SSEStream {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.write(line + "\n");
+    return this.ready(this.write(line + "\n"));
   }
 
   sleep(ms: number): Promise<boolean> {
     if (typeof ms !== "number" || !(ms >= 0)) {
       return Promise.reject(
-        new RangeError(
-          `Cannot sleep: \`ms\` must be a non-negative number, got ${String(ms)}`,
-        ),
+        new RangeError(`Cannot sleep: \`ms\` must be a non-negative number, got ${String(ms)}`),
       );
     }
-    if (!this.#open) return FALSE;
+    if (this.#end !== null) return FALSE;
     return new Promise((resolve) => {
-      let task: ScheduledTask | undefined = undefined;
-      const wake = () => {
-        task?.cancel();
-        resolve(false);
-      };
-      this.#cleanups.push(wake);
-      task = scheduler.schedule(ms, () => {
-        const index = this.#cleanups.indexOf(wake);
-        if (index >= 0) this.#cleanups.splice(index, 1);
+      const task = scheduler.schedule(ms, () => {
+        this.#forget(wake);
         resolve(true);
       });
+      const wake: ScheduledTask = {
+        cancel() {
+          task.cancel();
+          resolve(false);
+        },
+      };
+      this.#cleanups.push(wake);
     });
   }
 
   close(final?: SSEEvent): Promise<void> {
-    let text = this.#options.final;
+    let text: string | undefined;
     if (final !== undefined) {
       try {
         text = formatEvent(final);
@@ -223,67 +272,89 @@ export class Writer implements SSEStream {
         return Promise.reject(error);
       }
     }
-    this.end("closed", undefined, text);
-    return this.closed.then(() => {});
+    this.end("closed", { final: text });
+    return DONE;
   }
 
-  /** Registers cleanup to run once when the stream ends. */
-  onEnd(cleanup: () => void): void {
-    if (this.#open) this.#cleanups.push(cleanup);
-    else cleanup();
+  /** Runs `cleanup` once when the stream ends (at once if it has). */
+  onEnd(cleanup: Cleanup): void {
+    if (this.#end === null) this.#cleanups.push(cleanup);
+    else runCleanup(cleanup);
   }
 
   /**
-   * Queues serialised text (or bytes) without validation. Resolves like
-   * `send()`; closes the stream or drops the text past `maxBuffered`. With
-   * `isEvent`, it counts as an event for `close.idleTimeout`.
+   * Queues serialised text (or bytes) without validation and says what
+   * happened; past `maxBuffered` it drops the text or ends the stream
+   * ("slow-consumer"). With `isEvent`, it counts as an event for
+   * `close.idleTimeout`.
    */
-  write(text: string | Uint8Array, isEvent = false): Promise<boolean> {
-    if (!this.#open) return FALSE;
-    if (isEvent && this.#options.trackEvents) this.lastEventAt = scheduler.now();
+  write(text: string | Uint8Array, isEvent = false): Written {
+    if (this.#end !== null) return "closed";
+    if (isEvent && this.#options.idleTimeout > 0) this.#lastEventAt = scheduler.now();
     const size = typeof text === "string" ? text.length : text.byteLength;
     if (this.#queued + size > this.#options.maxBuffered && this.#queued > 0) {
       if (!this.#options.dropWhenFull) {
         this.end("slow-consumer");
-        return FALSE;
+        return "closed";
       }
       this.#dropped++;
-      return this.#drained();
+      return "dropped";
     }
     this.#push(text, size);
-    return this.#queued <= this.#options.highWaterMark ? TRUE : this.#drained();
+    return this.#queued <= this.#options.highWaterMark ? "queued" : "full";
   }
 
   /**
-   * The one close path. Server-initiated ends write `final` (default:
-   * `close.final`, none on "error") after the queued events; the client
-   * ending (or a slow one) drops the queue.
+   * Resolves like `send()` after a write that returned `written`: `true` at
+   * once when queued under `highWaterMark`, else once the queue drained
+   * (every waiting writer shares one promise), `false` once closed.
    */
-  end(reason: CloseReason, cause?: unknown, final?: string | null): void {
-    if (!this.#open) return;
-    this.#open = false;
-    if (reason === "client" || reason === "slow-consumer") {
+  ready(written: Written): Promise<boolean> {
+    if (written === "queued") return TRUE;
+    if (written === "closed") return FALSE;
+    if (this.#drain === null) {
+      let resolve!: (open: boolean) => void;
+      const promise = new Promise<boolean>((settle) => resolve = settle);
+      this.#drain = { promise, resolve };
+    }
+    return this.#drain.promise;
+  }
+
+  /**
+   * The one close path. Server-initiated ends write the final event (see
+   * {@linkcode EndOptions.final}) after the queued events and close the
+   * sink; when the client is gone or too slow, the queue is dropped.
+   */
+  end(reason: CloseReason, options?: EndOptions): void {
+    if (this.#end !== null) return;
+    const ended = this.#end = new StreamClosed(reason, { cause: options?.cause });
+    const clientLost = reason === "client" || reason === "slow-consumer";
+    if (clientLost) {
       this.#parts = [];
       this.#queued = 0;
     } else {
-      if (final === undefined) final = reason === "error" ? null : this.#options.final;
+      const final = options?.final ?? (reason === "error" ? null : this.#options.final);
       if (final !== null) this.#push(final, final.length);
     }
     const cleanups = this.#cleanups;
     this.#cleanups = [];
-    for (const cleanup of cleanups) cleanup();
-    for (const resolve of this.#drainWaiters.splice(0)) resolve(false);
-    this.#abort.abort(new StreamClosed(reason, { cause }));
-    if (!this.#bodyDone) {
-      this.#flush();
-      this.#bodyDone = true;
-      try {
-        this.#controller.close();
-      } catch {
-        // Already errored by the runtime: nothing left to close.
-      }
-    }
-    this.#resolveClosed(reason);
+    for (const cleanup of cleanups) runCleanup(cleanup);
+    this.#settleDrain(false);
+    this.#abort?.abort(ended);
+    this.#flush();
+    this.sink.close();
+    this.#resolveClosed?.(reason);
+  }
+
+  /** Sink callback: the consumer wants bytes. */
+  demand(): void {
+    this.#consumerWaiting = true;
+    if (this.#queued > 0) this.#scheduleFlush();
+  }
+
+  /** Sink callback: the client went away. */
+  gone(cause: unknown): void {
+    this.end("client", { cause });
   }
 
   /** Queues `text` of `size` (UTF-16 code units for a string, bytes otherwise). */
@@ -324,25 +395,32 @@ export class Writer implements SSEStream {
     if (this.#consumerWaiting) this.#flush();
   };
 
-  #pull(): void {
-    this.#consumerWaiting = true;
-    if (this.#queued > 0) this.#scheduleFlush();
-  }
-
-  /** Hands everything queued to the consumer as one chunk. */
+  /** Hands everything queued to the sink as one chunk. */
   #flush(): void {
-    if (this.#queued === 0 || this.#bodyDone) return;
+    if (this.#queued === 0) return;
     const chunk = this.#join();
+    // Cleared before the write: a sink may call demand() from inside it.
     this.#consumerWaiting = false;
     try {
-      this.#controller.enqueue(chunk);
+      if (this.sink.write(chunk)) this.#consumerWaiting = true;
     } catch (error) {
-      this.#bodyDone = true;
-      this.end("client", error);
+      this.end("client", { cause: error });
       return;
     }
-    this.lastWriteAt = scheduler.now();
-    for (const resolve of this.#drainWaiters.splice(0)) resolve(true);
+    this.#lastWriteAt = scheduler.now();
+    this.#settleDrain(true);
+  }
+
+  #settleDrain(open: boolean): void {
+    const drain = this.#drain;
+    if (drain === null) return;
+    this.#drain = null;
+    drain.resolve(open);
+  }
+
+  #forget(cleanup: Cleanup): void {
+    const index = this.#cleanups.indexOf(cleanup);
+    if (index >= 0) this.#cleanups.splice(index, 1);
   }
 
   #join(): Uint8Array {
@@ -370,8 +448,9 @@ export class Writer implements SSEStream {
     }
     return chunk;
   }
+}
 
-  #drained(): Promise<boolean> {
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
-  }
+function runCleanup(cleanup: Cleanup): void {
+  if (typeof cleanup === "function") cleanup();
+  else cleanup.cancel();
 }

@@ -8,6 +8,7 @@
 import type { History, HistoryResult } from "./history.ts";
 import type { ChannelEvent, ChannelMessage } from "./message.ts";
 import type { Subscriber } from "./subscriber.ts";
+import { isThenable } from "../_util.ts";
 
 /**
  * Records a channel's messages into its history and replays them to
@@ -80,9 +81,4 @@ export class Replay<T> {
       subscriber.stream.close().catch(() => {});
     });
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as PromiseLike<unknown>).then === "function";
 }

@@ -64,17 +64,15 @@ export class Subscriber<T> {
       this.stream.send(message.event as never).catch(() => {});
       return true;
     }
-    if (!writer.open) return false;
-    const dropped = writer.dropped;
-    writer.write(message.bytes, true);
-    return writer.open && writer.dropped === dropped;
+    const written = writer.write(message.bytes, true);
+    return written === "queued" || written === "full";
   }
 
   /** Writes a replayed message; resolves when the stream can take more, `false` once closed. */
   #write(message: ChannelMessage<T>): Promise<boolean> {
     const writer = this.#writer;
     if (writer === null) return this.stream.send(message.event as never);
-    return writer.write(message.bytes, true);
+    return writer.ready(writer.write(message.bytes, true));
   }
 
   /**
@@ -90,7 +88,7 @@ export class Subscriber<T> {
   ): Promise<void> {
     if (reset !== null) {
       const sent = this.#writer
-        ? this.#writer.write(formatEvent(reset as never), true)
+        ? this.#writer.ready(this.#writer.write(formatEvent(reset as never), true))
         : this.stream.send(reset as never);
       if (!await sent) return;
     }

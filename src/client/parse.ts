@@ -26,11 +26,6 @@ export class Interpreter {
   lastEventId = "";
   /** The last valid `retry:` value, if any. */
   retry: number | undefined = undefined;
-  /**
-   * The `id:` field of the event `emit` is called with (`undefined` if it
-   * had none), where `lastEventId` may come from an earlier event.
-   */
-  eventId: string | undefined = undefined;
 
   #maxEventSize: number;
   #flushUnterminated: boolean;
@@ -43,7 +38,6 @@ export class Interpreter {
   #data = "";
   #type = "";
   #idBuffer = "";
-  #idField: string | undefined = undefined;
 
   constructor(options: ParserOptions = {}) {
     const { maxEventSize = DEFAULT_MAX_EVENT_SIZE, flushUnterminated = false, onRetry } = options;
@@ -159,7 +153,6 @@ export class Interpreter {
     this.#lineSize = 0;
     this.#data = this.#type = "";
     this.#idBuffer = this.lastEventId;
-    this.#idField = undefined;
   }
 
   /** Processes one complete line. */
@@ -183,7 +176,7 @@ export class Interpreter {
         this.#checkSize(0);
         break;
       case "id":
-        if (!value.includes("\0")) this.#idBuffer = this.#idField = value;
+        if (!value.includes("\0")) this.#idBuffer = value;
         break;
       case "retry":
         if (DIGITS.test(value)) {
@@ -196,8 +189,6 @@ export class Interpreter {
 
   #dispatch(emit: (event: ServerSentEvent) => void): void {
     this.lastEventId = this.#idBuffer;
-    this.eventId = this.#idField;
-    this.#idField = undefined;
     if (this.#data === "") {
       this.#type = "";
       return;

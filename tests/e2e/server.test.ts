@@ -3,8 +3,16 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type CloseReason, sse, type SSEOptions, type SSEStream } from "../../mod.ts";
-import { readUntil, trapUnhandledRejections } from "../_read.ts";
-import { delay, runtime, serve, serverErrors, type TestServer, within } from "../_server.ts";
+import { trapUnhandledRejections } from "../_read.ts";
+import {
+  delay,
+  readUntil,
+  runtime,
+  serve,
+  serverErrors,
+  type TestServer,
+  within,
+} from "../_server.ts";
 import { rawGet } from "../_tcp.ts";
 
 interface Opened {
@@ -179,11 +187,11 @@ describe(`on a real ${runtime} server`, () => {
     let produced = 0;
     const opening = nextStream();
     route("/firehose", async (stream) => {
-      const writer = stream as unknown as { queuedBytes: number };
+      const writer = stream as unknown as { bufferedAmount: number };
       const data = "y".repeat(1000);
       while (await stream.send(data)) {
         produced++;
-        maxQueued = Math.max(maxQueued, writer.queuedBytes);
+        maxQueued = Math.max(maxQueued, writer.bufferedAmount);
       }
     }, { highWaterMark });
     const client = await rawGet(server.port, "/firehose");
@@ -220,8 +228,8 @@ describe(`on a real ${runtime} server`, () => {
     assert.equal(stream.signal.aborted, false, "a reading client keeps up");
     client.socket.pause();
     assert.equal(await within(stream.closed, 10_000, "closed"), "slow-consumer");
-    const writer = stream as unknown as { queuedBytes: number };
-    assert.equal(writer.queuedBytes, 0, "the queue was released");
+    const writer = stream as unknown as { bufferedAmount: number };
+    assert.equal(writer.bufferedAmount, 0, "the queue was released");
     client.close();
   });
 
@@ -234,8 +242,8 @@ describe(`on a real ${runtime} server`, () => {
         await stream.sleep(1);
       }
       // Once the client reads again the queue drains, and events get through.
-      const writer = stream as unknown as { queuedBytes: number };
-      while (writer.queuedBytes > 0 && !stream.signal.aborted) await stream.sleep(5);
+      const writer = stream as unknown as { bufferedAmount: number };
+      while (writer.bufferedAmount > 0 && !stream.signal.aborted) await stream.sleep(5);
       await stream.send("after the drops");
       return forever(stream);
     }, { highWaterMark: 16 * 1024, maxBuffered: 256 * 1024, onSlowConsumer: "drop" });

@@ -69,11 +69,11 @@ describe("backpressure", () => {
     await body.next();
     let produced = 0;
     let maxQueued = 0;
-    const writer = stream as unknown as { queuedBytes: number };
+    const writer = stream as unknown as { bufferedAmount: number };
     const producer = (async () => {
       while (produced < 2000 && await stream.send(event1k)) {
         produced++;
-        maxQueued = Math.max(maxQueued, writer.queuedBytes);
+        maxQueued = Math.max(maxQueued, writer.bufferedAmount);
       }
     })();
     // The consumer reads one chunk every 10 ms; the producer could write
