@@ -38,12 +38,189 @@ export const watchRequestSignal: boolean = !isDeno;
  * 2.9). It does close a connection whose body ends before its declared
  * length, after sending every byte and without logging anything (ending the
  * body with an error would also close it, but Deno.serve prints that error).
- * So on Deno the response declares the largest length a client accepts:
- * the body is sent unchunked, and when the stream ends the socket closes.
- * Bun and Node honour the header and need nothing.
+ * So on Deno an HTTP/1.1 response declares the largest length a client
+ * accepts: the body is sent unchunked, and when the stream ends the socket
+ * closes. Bun and Node honour the header and need nothing.
+ *
+ * HTTP/2 has no `Connection` header (Deno drops it, node:http2 refuses the
+ * response) and a body shorter than its declared length is a stream error
+ * there (`PROTOCOL_ERROR`), so an HTTP/2 stream gets neither: it just ends.
  */
-export function forceConnectionClose(headers: Headers): void {
+export function forceConnectionClose(request: Request, headers: Headers): void {
+  if (isHttp2(request)) {
+    headers.delete("connection");
+    return;
+  }
   if (isDeno && !headers.has("content-length")) {
     headers.set("content-length", String(Number.MAX_SAFE_INTEGER));
   }
+}
+
+/**
+ * Whether `request` came over HTTP/2 (or HTTP/3). Fetch-style servers do
+ * not say, but HTTP/1.1 requests must carry `Host` (RFC 9112 §3.2) while
+ * HTTP/2 clients send `:authority` instead (RFC 9113 §8.3.1): an HTTPS
+ * request without `Host` is HTTP/2. A `Request` made in-process
+ * (`new Request("http://localhost/")`) counts as HTTP/1.1. Cleartext HTTP/2
+ * (h2c, node:http2's `createServer`) is not recognised.
+ */
+function isHttp2(request: Request): boolean {
+  return !request.headers.has("host") && request.url.startsWith("https:");
+}
+
+/** A content coding that {@linkcode createCompressor} can produce. */
+export type Encoding = "gzip" | "br" | "zstd" | "deflate";
+
+/**
+ * A streaming compressor that flushes every write: the bytes handed to
+ * `output` for one write decode at once, with those before them, into
+ * exactly that write's input. The calls below never throw; a failure
+ * reaches `onError` (after which nothing more is output).
+ */
+export interface Compressor {
+  /** Compresses and flushes `chunk`; calls `written` once its bytes went to `output`. */
+  write(chunk: Uint8Array, written: () => void): void;
+  /** Ends the compressed stream; calls `ended` after its last bytes went to `output`. */
+  end(ended: () => void): void;
+  /** Frees the compressor at once, without ending the compressed stream. */
+  destroy(): void;
+}
+
+/** The parts of `node:zlib` used here (Node, Bun, Deno, and workerd with `nodejs_compat`). */
+interface Zlib {
+  constants: Record<string, number>;
+  createGzip(options: object): ZlibStream;
+  createDeflate(options: object): ZlibStream;
+  createBrotliCompress(options: object): ZlibStream;
+  createZstdCompress?(options: object): ZlibStream;
+}
+
+interface ZlibStream {
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  on(event: "end", listener: () => void): unknown;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+  write(chunk: Uint8Array, callback: (error?: unknown) => void): boolean;
+  end(): unknown;
+  destroy(): unknown;
+}
+
+let zlib: Zlib | null | undefined;
+
+/**
+ * `node:zlib`, loaded on first use where the runtime has it, through
+ * `process.getBuiltinModule` (synchronous, and invisible to bundlers, so a
+ * worker built without `nodejs_compat` still builds).
+ *
+ * Why not `CompressionStream`: it holds its output until a block fills on
+ * Bun, Node and workerd (a first event yields only the 10-byte gzip header),
+ * and it has no flush. `node:zlib` flushes each write (`Z_SYNC_FLUSH`,
+ * `BROTLI_OPERATION_FLUSH`, `ZSTD_e_flush`) on every runtime that has it,
+ * Deno included, and lets the window be sized for many small streams.
+ */
+function loadZlib(): Zlib | null {
+  if (zlib === undefined) {
+    try {
+      // deno-lint-ignore no-explicit-any
+      const process = (globalThis as any).process;
+      zlib = (process?.getBuiltinModule?.("node:zlib") as Zlib | undefined) ?? null;
+    } catch {
+      zlib = null;
+    }
+  }
+  return zlib;
+}
+
+/**
+ * The encodings this runtime can compress to, best first: gzip leads (as
+ * small as brotli and zstd once every event is flushed, with the least
+ * memory per stream: see bench/README.md), and deflate closes the list.
+ * Empty where `node:zlib` is missing (workerd without `nodejs_compat`,
+ * Node before 20.16).
+ */
+export function compressionEncodings(): readonly Encoding[] {
+  const z = loadZlib();
+  if (z === null) return [];
+  return z.createZstdCompress ? ["gzip", "br", "zstd", "deflate"] : ["gzip", "br", "deflate"];
+}
+
+/**
+ * Window sizes for many long-lived small streams: events repeat their
+ * envelope within a few KiB, so an 8 KiB deflate window (13 bits, ~64 KiB
+ * of state per stream instead of ~256 KiB) and a 64 KiB brotli/zstd window
+ * compress an event stream as well as the defaults.
+ */
+function zlibOptions(z: Zlib, encoding: Encoding): object {
+  const c = z.constants;
+  switch (encoding) {
+    case "gzip":
+    case "deflate":
+      return { flush: c.Z_SYNC_FLUSH, windowBits: 13, memLevel: 6, chunkSize: 4096 };
+    case "br":
+      return {
+        flush: c.BROTLI_OPERATION_FLUSH,
+        chunkSize: 4096,
+        params: {
+          [c.BROTLI_PARAM_MODE]: c.BROTLI_MODE_TEXT,
+          [c.BROTLI_PARAM_QUALITY]: 4,
+          [c.BROTLI_PARAM_LGWIN]: 16,
+        },
+      };
+    case "zstd":
+      return {
+        flush: c.ZSTD_e_flush,
+        chunkSize: 4096,
+        params: { [c.ZSTD_c_compressionLevel]: 3, [c.ZSTD_c_windowLog]: 16 },
+      };
+  }
+}
+
+/**
+ * A flushing compressor for `encoding` (one of {@linkcode compressionEncodings}),
+ * handing its bytes to `output` as they come.
+ */
+export function createCompressor(
+  encoding: Encoding,
+  output: (bytes: Uint8Array) => void,
+  onError: (error: unknown) => void,
+): Compressor {
+  const z = loadZlib();
+  if (z === null || !compressionEncodings().includes(encoding)) {
+    throw new TypeError(`Cannot compress: no ${encoding} compressor in this runtime`);
+  }
+  const options = zlibOptions(z, encoding);
+  const stream = encoding === "gzip"
+    ? z.createGzip(options)
+    : encoding === "deflate"
+    ? z.createDeflate(options)
+    : encoding === "br"
+    ? z.createBrotliCompress(options)
+    : z.createZstdCompress!(options);
+  let failed = false;
+  let ended: (() => void) | null = null;
+  stream.on("data", (bytes) => {
+    if (!failed) output(bytes);
+  });
+  stream.on("end", () => ended?.());
+  stream.on("error", (error) => {
+    if (failed) return;
+    failed = true;
+    onError(error);
+  });
+  return {
+    write(chunk, written) {
+      if (failed) return;
+      stream.write(chunk, (error) => {
+        if (error === undefined || error === null) written();
+      });
+    },
+    end(callback) {
+      if (failed) return;
+      ended = callback;
+      stream.end();
+    },
+    destroy() {
+      failed = true;
+      stream.destroy();
+    },
+  };
 }

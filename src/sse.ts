@@ -81,7 +81,7 @@ export function sse(
     final: config.final,
     idleTimeout: config.idleTimeout,
   }, openWebSink);
-  if (config.connectionClose) forceConnectionClose(config.headers);
+  if (config.connectionClose) forceConnectionClose(request, config.headers);
   const response = new Response(writer.sink.readable, {
     status: config.status,
     headers: config.headers,

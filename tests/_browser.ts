@@ -24,14 +24,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Starts one headless Chromium with a fresh profile. */
-export async function launchChromium(): Promise<Browser> {
+/** Starts one headless Chromium with a fresh profile (`ignoreHTTPSErrors`: trust self-signed certificates). */
+export async function launchChromium(
+  options: { ignoreHTTPSErrors?: boolean } = {},
+): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), "edge-sse-chromium-"));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: ARGS,
     viewport: { width: 1100, height: 820 },
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   // The persistent context opens a first blank tab: close it.
   for (const page of context.pages()) await page.close();

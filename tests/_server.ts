@@ -108,26 +108,3 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
     }),
   ]);
 }
-
-/** Reads a response body as text chunks until `until(text)` holds or the body ends. */
-export async function readUntil(
-  body: ReadableStream<Uint8Array>,
-  until: (text: string) => boolean,
-  ms = 5000,
-): Promise<{ text: string; reader: ReadableStreamDefaultReader<Uint8Array> }> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  await within(
-    (async () => {
-      while (!until(text)) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-    })(),
-    ms,
-    "reading the stream",
-  );
-  return { text, reader };
-}

@@ -2,18 +2,11 @@
 // installs), the way `wrangler deploy` would ship them: one ES module bundled
 // by esbuild, with the compatibility date and flags of a wrangler.toml.
 // Node only: test files using it are named *.node.test.ts.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-
-/** The checkout (found upwards: tests run from tests/ or bundled in .build/). */
-export const root: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "deno.json")) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-})();
+import { root } from "./_host.ts";
 
 export interface WranglerConfig {
   main: string;

@@ -35,19 +35,33 @@ export type { BodyLike, ConnectInit, HeadersLike, RetryInfo } from "./connect_op
  * Throws a `TypeError` or `RangeError` for invalid arguments, when called.
  *
  * @example Resume from where the stream left off
- * ```ts ignore
+ * ```ts
+ * import { sse } from "@edge-sse/core";
  * import { connect } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
- * const controller = new AbortController();
- * for await (const event of connect("https://example.com/feed", { signal: controller.signal })) {
- *   console.log(event.lastEventId, event.type, JSON.parse(event.data));
+ * // A server in this process (leave `fetch` out to use the network): two
+ * // events per connection, then the stream ends; it resumes after Last-Event-ID.
+ * const server = (request: Request) => {
+ *   const last = Number(request.headers.get("last-event-id") ?? 0);
+ *   return Promise.resolve(sse(request, async (stream) => {
+ *     await stream.send({ id: last + 1, data: JSON.stringify({ n: last + 1 }) });
+ *     await stream.send({ id: last + 2, data: JSON.stringify({ n: last + 2 }) });
+ *   }, { retry: 10 }));
+ * };
+ * const seen: number[] = [];
+ * for await (const event of connect("https://example.com/feed", { fetch: server })) {
+ *   seen.push(JSON.parse(event.data).n);
+ *   if (seen.length === 5) break; // leaving the loop closes the connection
  * }
+ * assert.deepEqual(seen, [1, 2, 3, 4, 5]);
  * ```
  *
  * @example An LLM completion: one POST, never sent again, the API's errors read
  * ```ts ignore
  * import { connect, EventStreamError } from "@edge-sse/core/client";
  *
+ * let answer = "";
  * try {
  *   for await (const event of connect("https://api.openai.com/v1/chat/completions", {
  *     method: "POST",
@@ -56,26 +70,36 @@ export type { BodyLike, ConnectInit, HeadersLike, RetryInfo } from "./connect_op
  *     reconnect: false,
  *   })) {
  *     if (event.data === "[DONE]") break;
- *     console.log(JSON.parse(event.data).choices[0].delta.content);
+ *     answer += JSON.parse(event.data).choices[0].delta.content ?? "";
  *   }
  * } catch (error) {
  *   if (!(error instanceof EventStreamError)) throw error;
- *   console.error(error.status, await error.response.text()); // the API's own message
+ *   throw new Error(`HTTP ${error.status}: ${await error.response.text()}`); // the API's own message
  * }
  * ```
  *
  * @example Relay an upstream stream, stopping it when the client leaves
- * ```ts ignore
+ * ```ts
  * import { sse } from "@edge-sse/core";
  * import { connect } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
- * Deno.serve((request) =>
+ * // The upstream, in this process for the example (leave `fetch` out to use the network).
+ * const upstream = (request: Request) =>
+ *   Promise.resolve(sse(request, (stream) => stream.send({ event: "news", data: "hello" })));
+ * const handler = (request: Request) =>
  *   sse(request, async (stream) => {
- *     for await (const event of connect("https://upstream.example/feed", { signal: stream.signal })) {
+ *     const feed = connect("https://upstream.example/feed", {
+ *       signal: stream.signal, // the client leaves: the upstream request is closed too
+ *       fetch: upstream,
+ *       reconnect: false,
+ *     });
+ *     for await (const event of feed) {
  *       await stream.send({ event: event.type, data: event.data.toUpperCase() });
  *     }
- *   })
- * );
+ *   });
+ * const response = handler(new Request("http://localhost/"));
+ * assert.equal(await response.text(), ":\n\nevent: news\ndata: HELLO\n\n");
  * ```
  */
 export function connect(

@@ -16,10 +16,14 @@ import type { ParserOptions, ServerSentEvent } from "./types.ts";
  * @example
  * ```ts
  * import type { RetryInfo } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
- * const log = ({ attempt, delay, error }: RetryInfo) =>
- *   console.log(`reconnection ${attempt} in ${delay} ms`, error ?? "after a normal end");
- * log({ attempt: 1, delay: 3000, error: undefined, lastEventId: "7", lastEvent: undefined });
+ * const describe = ({ attempt, delay, error }: RetryInfo) =>
+ *   `reconnection ${attempt} in ${delay} ms ${error ? "after an error" : "after a normal end"}`;
+ * assert.equal(
+ *   describe({ attempt: 1, delay: 3000, error: undefined, lastEventId: "7", lastEvent: undefined }),
+ *   "reconnection 1 in 3000 ms after a normal end",
+ * );
  * ```
  */
 export interface RetryInfo {
@@ -53,8 +57,11 @@ export type BodyLike = Exclude<RequestInit["body"], ReadableStream | undefined>;
  *
  * @example
  * ```ts
- * import type { ConnectInit } from "@edge-sse/core/client";
+ * import { sse } from "@edge-sse/core";
+ * import { connect, type ConnectInit } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
+ * const opened: number[] = [];
  * const init: ConnectInit = {
  *   method: "POST",
  *   headers: () => ({ authorization: `Bearer ${crypto.randomUUID()}` }),
@@ -62,13 +69,16 @@ export type BodyLike = Exclude<RequestInit["body"], ReadableStream | undefined>;
  *   retry: 1_000,
  *   maxRetries: 5,
  *   jitter: true,
- *   onOpen(response) {
- *     if (response.headers.get("x-api-version") !== "2") throw new Error("unexpected API version");
- *   },
+ *   onOpen: (response) => void opened.push(response.status),
  *   onRetry: ({ attempt, delay, error }) => console.warn(`retry ${attempt} in ${delay} ms`, error),
  *   reconnect: ({ lastEvent }) => lastEvent?.data !== "[DONE]",
+ *   // A server in this process, for the example; leave `fetch` out to use the network.
+ *   fetch: (request) => Promise.resolve(sse(request, (stream) => stream.send("[DONE]"))),
  * };
- * console.log(init);
+ * const data: string[] = [];
+ * for await (const event of connect("https://example.com/news", init)) data.push(event.data);
+ * assert.deepEqual(data, ["[DONE]"]); // and no reconnection after it
+ * assert.deepEqual(opened, [200]);
  * ```
  */
 export interface ConnectInit extends Omit<ParserOptions, "onRetry"> {

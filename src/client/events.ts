@@ -55,10 +55,15 @@ export class EventStreamError extends Error {
  *
  * @example
  * ```ts
- * import type { EventsOptions } from "@edge-sse/core/client";
+ * import { sse } from "@edge-sse/core";
+ * import { events, type EventsOptions } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
  * const options: EventsOptions = { signal: AbortSignal.timeout(60_000), maxEventSize: 65_536 };
- * console.log(options);
+ * const response = sse(new Request("http://localhost/"), (stream) => stream.send("hi"));
+ * const data: string[] = [];
+ * for await (const event of events(response, options)) data.push(event.data);
+ * assert.deepEqual(data, ["hi"]);
  * ```
  */
 export interface EventsOptions extends ParserOptions {

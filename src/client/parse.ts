@@ -26,6 +26,11 @@ export class Interpreter {
   lastEventId = "";
   /** The last valid `retry:` value, if any. */
   retry: number | undefined = undefined;
+  /**
+   * The `id:` field of the event `emit` is called with (`undefined` if it
+   * had none), where `lastEventId` may come from an earlier event.
+   */
+  eventId: string | undefined = undefined;
 
   #maxEventSize: number;
   #flushUnterminated: boolean;
@@ -38,6 +43,7 @@ export class Interpreter {
   #data = "";
   #type = "";
   #idBuffer = "";
+  #idField: string | undefined = undefined;
 
   constructor(options: ParserOptions = {}) {
     const { maxEventSize = DEFAULT_MAX_EVENT_SIZE, flushUnterminated = false, onRetry } = options;
@@ -153,6 +159,7 @@ export class Interpreter {
     this.#lineSize = 0;
     this.#data = this.#type = "";
     this.#idBuffer = this.lastEventId;
+    this.#idField = undefined;
   }
 
   /** Processes one complete line. */
@@ -176,7 +183,7 @@ export class Interpreter {
         this.#checkSize(0);
         break;
       case "id":
-        if (!value.includes("\0")) this.#idBuffer = value;
+        if (!value.includes("\0")) this.#idBuffer = this.#idField = value;
         break;
       case "retry":
         if (DIGITS.test(value)) {
@@ -189,6 +196,8 @@ export class Interpreter {
 
   #dispatch(emit: (event: ServerSentEvent) => void): void {
     this.lastEventId = this.#idBuffer;
+    this.eventId = this.#idField;
+    this.#idField = undefined;
     if (this.#data === "") {
       this.#type = "";
       return;

@@ -33,13 +33,15 @@ export type { ParserOptions, ServerSentEvent };
  * cannot exhaust memory with a line that never ends.
  *
  * @example Parse a fetched body
- * ```ts ignore
- * import { EventStreamParser } from "@edge-sse/core/client";
+ * ```ts
+ * import { EventStreamParser, type ServerSentEvent } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
- * const response = await fetch("https://example.com/events");
- * for await (const event of response.body!.pipeThrough(new EventStreamParser())) {
- *   console.log(event.type, event.data, event.lastEventId);
- * }
+ * // In real use: const response = await fetch("https://example.com/events");
+ * const response = new Response("event: greeting\r\nid: 1\r\ndata: hello\r\n\r\n");
+ * const seen: ServerSentEvent[] = [];
+ * for await (const event of response.body!.pipeThrough(new EventStreamParser())) seen.push(event);
+ * assert.deepEqual(seen, [{ type: "greeting", data: "hello", lastEventId: "1" }]);
  * ```
  *
  * @example Chunks may split lines anywhere

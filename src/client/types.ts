@@ -10,10 +10,16 @@
  *
  * @example
  * ```ts
- * import type { ServerSentEvent } from "@edge-sse/core/client";
+ * import { EventStreamParser, type ServerSentEvent } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
- * const event: ServerSentEvent = { type: "message", data: "hello", lastEventId: "7" };
- * console.log(event.type, event.data, event.lastEventId);
+ * const body = new Response("id: 7\ndata: hello\n\ndata: again\n\n").body!;
+ * const seen: ServerSentEvent[] = [];
+ * for await (const event of body.pipeThrough(new EventStreamParser())) seen.push(event);
+ * assert.deepEqual(seen, [
+ *   { type: "message", data: "hello", lastEventId: "7" },
+ *   { type: "message", data: "again", lastEventId: "7" }, // the last id carries over
+ * ]);
  * ```
  */
 export interface ServerSentEvent {
@@ -31,12 +37,18 @@ export interface ServerSentEvent {
  * @example
  * ```ts
  * import { EventStreamParser, type ParserOptions } from "@edge-sse/core/client";
+ * import assert from "node:assert/strict";
  *
+ * const retries: number[] = [];
  * const options: ParserOptions = {
  *   maxEventSize: 1024 * 1024,
- *   onRetry: (ms) => console.log(`the server asks for ${ms} ms between reconnections`),
+ *   onRetry: (ms) => void retries.push(ms), // the server's delay between reconnections
  * };
- * new EventStreamParser(options);
+ * const body = new Response("retry: 5000\n\ndata: hi\n\n").body!;
+ * for await (const event of body.pipeThrough(new EventStreamParser(options))) {
+ *   assert.equal(event.data, "hi");
+ * }
+ * assert.deepEqual(retries, [5000]);
  * ```
  */
 export interface ParserOptions {

@@ -5,11 +5,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { delay, within } from "../_server.ts";
-import { EventReader, type ReadEvent } from "../_sse_reader.ts";
+import { BodyReader, type ReadEvent } from "../_read.ts";
+import { freePort, root } from "../_host.ts";
 
 interface Instance {
   process: ChildProcess;
@@ -17,7 +17,6 @@ interface Instance {
   log: string[];
 }
 
-const root = process.cwd();
 const script = join(root, ".build", "redis-test-server.mjs");
 let redisPort = 0;
 let redis: ChildProcess | undefined;
@@ -105,7 +104,7 @@ describe("Channel with a RedisBackplane, two server processes", () => {
     await delay(300);
     redis = await startRedis(redisPort);
     const restartedAt = performance.now();
-    const afterRestart: ReadEvent[] = await onB.until(
+    const afterRestart: ReadEvent[] = await onB.takeUntil(
       (events) => events.some((event) => publishedAt.get(number(event))! > restartedAt + 2000),
       15_000,
     );
@@ -148,10 +147,10 @@ function assertIncreasing(events: ReadEvent[]): void {
   }
 }
 
-async function listen(instance: Instance): Promise<EventReader> {
+async function listen(instance: Instance): Promise<BodyReader> {
   const response = await fetch(`${instance.url}/events`);
   assert.equal(response.status, 200);
-  const reader = new EventReader(response.body!);
+  const reader = new BodyReader(response.body!);
   await delay(50); // the subscription is attached when the handler runs
   return reader;
 }
@@ -211,17 +210,6 @@ async function startRedis(port: number): Promise<ChildProcess> {
     "redis-server to start (is it installed? apt-get install redis-server)",
   );
   return child;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function exited(child: ChildProcess, ms: number): Promise<void> {

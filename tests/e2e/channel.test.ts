@@ -15,7 +15,7 @@ import {
   type SSEStream,
 } from "../../mod.ts";
 import { delay, runtime, serve, type TestServer, within } from "../_server.ts";
-import { EventReader } from "../_sse_reader.ts";
+import { BodyReader } from "../_read.ts";
 
 const servers: TestServer[] = [];
 after(async () => {
@@ -38,13 +38,13 @@ async function channelServer<T>(
 }
 
 /** An in-process subscriber: an sse() Response read through its body. */
-function localSubscriber<T>(channel: Channel<T>, headers: HeadersInit = {}): EventReader {
+function localSubscriber<T>(channel: Channel<T>, headers: HeadersInit = {}): BodyReader {
   const response = sse(
     new Request("http://localhost/", { headers }),
     (stream) => channel.subscribe(stream),
     { heartbeat: false },
   );
-  return new EventReader(response.body!);
+  return new BodyReader(response.body!);
 }
 
 async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
@@ -66,7 +66,7 @@ describe("Channel: fan-out", () => {
     const response = await fetch(server.url, { signal: controller.signal });
     assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
     await waitFor(() => channel.size === 1, 2000, "the subscriber to attach");
-    const reader = new EventReader(response.body!);
+    const reader = new BodyReader(response.body!);
     assert.equal(channel.publish({ event: "message", data: { text: "hello" } }), 1);
     const [event] = await reader.take(1);
     assert.equal(event.event, "message");
@@ -119,8 +119,8 @@ describe("Channel: fan-out", () => {
       { highWaterMark: 16 * 1024, maxBuffered: 256 * 1024 },
       reasons,
     );
-    const readers: EventReader[] = [];
-    for (let i = 0; i < 8; i++) readers.push(new EventReader((await fetch(server.url)).body!));
+    const readers: BodyReader[] = [];
+    for (let i = 0; i < 8; i++) readers.push(new BodyReader((await fetch(server.url)).body!));
     // A raw connection that sends its request and never reads a byte.
     const stalled = connect(server.port, "127.0.0.1");
     stalled.on("error", () => {});
@@ -211,7 +211,7 @@ describe("Channel: fan-out", () => {
       (stream) => channel.subscribe(stream, { filter: (event) => event.data?.room === "a" }),
       { heartbeat: false },
     );
-    const reader = new EventReader(response.body!);
+    const reader = new BodyReader(response.body!);
     assert.equal(channel.publish({ data: { room: "b", text: "no" } }), 0);
     assert.equal(channel.publish({ data: { room: "a", text: "yes" } }), 1);
     assert.equal(JSON.parse((await reader.take(1))[0].data).text, "yes");
@@ -225,13 +225,13 @@ describe("Channel: fan-out", () => {
     await channel.close({ event: "bye", data: "closing" });
     assert.equal(channel.closed, true);
     for (const reader of readers) {
-      const events = await reader.rest();
+      const events = await reader.takeRest();
       assert.deepEqual(events.map((event) => event.data), ["last news", "closing"]);
       assert.equal(events[1].event, "bye");
     }
     assert.equal(channel.publish({ data: "too late" }), 0);
     const late = localSubscriber(channel);
-    assert.deepEqual(await late.rest(), []);
+    assert.deepEqual(await late.takeRest(), []);
     assert.equal(late.done, true);
   });
 
@@ -300,7 +300,7 @@ describe("Channel: replay", () => {
         (stream) => channel.subscribe(stream),
         { heartbeat: false, highWaterMark: 64 },
       );
-      const reader = new EventReader(response.body!);
+      const reader = new BodyReader(response.body!);
       let next = 301;
       const received: number[] = [];
       while (received.length < 250 + 200) {
@@ -347,7 +347,7 @@ describe("Channel: replay", () => {
       (stream) => channel.subscribe(stream, { filter: (event) => event.data! % 2 === 0 }),
       { heartbeat: false },
     );
-    const reader = new EventReader(response.body!);
+    const reader = new BodyReader(response.body!);
     channel.publish({ id: 7, data: 7 });
     channel.publish({ id: 8, data: 8 });
     assert.deepEqual((await reader.take(3)).map((event) => event.data), ["4", "6", "8"]);
@@ -387,7 +387,7 @@ describe("Channel: several instances", () => {
     await Promise.all([a.ready, b.ready]);
     const server = await channelServer(b);
     const response = await fetch(server.url);
-    const reader = new EventReader(response.body!);
+    const reader = new BodyReader(response.body!);
     const local = localSubscriber(a);
     await waitFor(() => b.size === 1, 2000, "the subscriber on b");
     a.publish({ event: "from-a", data: "one" });
@@ -441,7 +441,7 @@ async function replayUnderLoad(channel: Channel, server: TestServer): Promise<vo
       signal: controller.signal,
       headers: lastEventId ? { "last-event-id": lastEventId } : {},
     });
-    const reader = new EventReader(response.body!);
+    const reader = new BodyReader(response.body!);
     const backlog = published - (received.at(-1) ?? published);
     replayedMax = Math.max(replayedMax, backlog);
     const events = await reader.take(backlog + 30 + round * 20, 10_000);
@@ -454,7 +454,7 @@ async function replayUnderLoad(channel: Channel, server: TestServer): Promise<vo
   publishing = false;
   await publisher;
   const response = await fetch(server.url, { headers: { "last-event-id": lastEventId! } });
-  const reader = new EventReader(response.body!);
+  const reader = new BodyReader(response.body!);
   const first = received[0];
   const rest = await reader.take(published - received.at(-1)!, 10_000);
   for (const event of rest) received.push(Number(event.data.split(" ")[0]));

@@ -2,7 +2,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createChat } from "../../examples/chat/server.ts";
 import { serve, type TestServer } from "../_server.ts";
-import { EventReader } from "../_sse_reader.ts";
+import { BodyReader } from "../_read.ts";
 
 const servers: TestServer[] = [];
 after(async () => {
@@ -24,9 +24,9 @@ describe("examples/chat", () => {
     const chat = createChat();
     const server = await serve((request) => chat(request));
     servers.push(server);
-    const ada = new EventReader((await fetch(`${server.url}/events`)).body!);
+    const ada = new BodyReader((await fetch(`${server.url}/events`)).body!);
     const bob = new AbortController();
-    const bobReader = new EventReader(
+    const bobReader = new BodyReader(
       (await fetch(`${server.url}/events`, { signal: bob.signal })).body!,
     );
     assert.equal(await say(server, "ada", "hello"), 204);
@@ -40,7 +40,7 @@ describe("examples/chat", () => {
     await bobReader.cancel();
     assert.equal(await say(server, "ada", "are you there?"), 204);
     assert.equal(await say(server, "ada", "bob?"), 204);
-    const back = new EventReader(
+    const back = new BodyReader(
       (await fetch(`${server.url}/events`, { headers: { "last-event-id": toBob.id! } })).body!,
     );
     const missed = await back.take(2);

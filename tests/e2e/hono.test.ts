@@ -9,7 +9,8 @@ import { logger } from "hono/logger";
 import { timeout } from "hono/timeout";
 import type { CloseReason, SSEStream } from "../../mod.ts";
 import { sseHandler, streamEvents } from "../../hono.ts";
-import { readUntil, runtime, serve, type TestServer, within } from "../_server.ts";
+import { runtime, serve, type TestServer, within } from "../_server.ts";
+import { readUntil } from "../_read.ts";
 
 type AppEnv = { Variables: { user: string } };
 

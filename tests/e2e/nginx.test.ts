@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { sse, type SSEStream } from "../../mod.ts";
 import { type Nginx, startNginx } from "../_nginx.ts";
 import { runtime, serve, type TestServer, within } from "../_server.ts";
-import { EventReader } from "../_sse_reader.ts";
+import { BodyReader } from "../_read.ts";
 
 const READ_TIMEOUT = 3000;
 const VERSIONS = ["http1.0", "http1.1"];
@@ -86,7 +86,7 @@ describe(`edge-sse on ${runtime} behind nginx (proxy_buffering on)`, () => {
       const response = await fetch(`${nginx.url}/${version}/gated?key=${version}`);
       assert.equal(response.status, 200);
       assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
-      const reader = new EventReader(response.body!);
+      const reader = new BodyReader(response.body!);
       try {
         for (let n = 1; n <= 3; n++) {
           const [event] = await within(
@@ -105,7 +105,7 @@ describe(`edge-sse on ${runtime} behind nginx (proxy_buffering on)`, () => {
 
   test("http1.0 upstream without X-Accel-Buffering: no, nginx holds an event back", async () => {
     const started = performance.now();
-    const reader = new EventReader((await fetch(`${nginx.url}/http1.0/buffered`)).body!);
+    const reader = new BodyReader((await fetch(`${nginx.url}/http1.0/buffered`)).body!);
     const [event] = await reader.take(1, 3000);
     const waited = event.at - started;
     assert.equal(event.data, "event 1");
@@ -122,7 +122,7 @@ describe(`edge-sse on ${runtime} behind nginx (proxy_buffering on)`, () => {
     );
     const started = performance.now();
     const readers = await Promise.all(
-      paths.map(async (path) => new EventReader((await fetch(nginx.url + path)).body!)),
+      paths.map(async (path) => new BodyReader((await fetch(nginx.url + path)).body!)),
     );
     try {
       for (const reader of readers) assert.equal((await reader.take(1))[0].event, "first");
@@ -144,7 +144,7 @@ describe(`edge-sse on ${runtime} behind nginx (proxy_buffering on)`, () => {
           cutAfter >= READ_TIMEOUT - 200 && cutAfter < READ_TIMEOUT + 1000,
           `${version}: nginx cut the silent stream after ${cutAfter.toFixed(0)} ms`,
         );
-        const tail = await readers[2 * i + 1].rest(1000).catch(() => []);
+        const tail = await readers[2 * i + 1].takeRest(1000).catch(() => []);
         assert.deepEqual(tail, [], `${version}: nothing after the cut`);
       }
       assert.match(nginx.errorLog(), /upstream timed out/);

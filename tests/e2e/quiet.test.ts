@@ -4,7 +4,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { sse, type SSEStream } from "../../mod.ts";
-import { delay, readUntil, runtime, serve, type TestServer, within } from "../_server.ts";
+import { delay, runtime, serve, type TestServer, within } from "../_server.ts";
+import { readUntil } from "../_read.ts";
 
 let server: TestServer;
 const streams = new Map<string, SSEStream>();

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { connect, events, type ServerSentEvent } from "../../client.ts";
 import { sse, type SSEStream, type StreamClosed } from "../../mod.ts";
 import { createRelay } from "../../examples/relay.ts";
-import { delay, readUntil, runtime, serve, within } from "../_server.ts";
+import { delay, runtime, serve, within } from "../_server.ts";
+import { readUntil } from "../_read.ts";
 
 /** When and why an upstream stream ended. */
 interface Ended {

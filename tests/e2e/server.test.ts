@@ -3,16 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type CloseReason, sse, type SSEOptions, type SSEStream } from "../../mod.ts";
-import { trapUnhandledRejections } from "../_read.ts";
-import {
-  delay,
-  readUntil,
-  runtime,
-  serve,
-  serverErrors,
-  type TestServer,
-  within,
-} from "../_server.ts";
+import { readUntil, trapUnhandledRejections } from "../_read.ts";
+import { delay, runtime, serve, serverErrors, type TestServer, within } from "../_server.ts";
 import { rawGet } from "../_tcp.ts";
 
 interface Opened {

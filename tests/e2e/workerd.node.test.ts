@@ -8,15 +8,16 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { readUntil, within } from "../_server.ts";
+import { within } from "../_server.ts";
 import {
   bundleWorker,
   readWrangler,
-  root,
   startWorkerd,
   type Workerd,
   type WranglerConfig,
 } from "../_workerd.ts";
+import { readUntil } from "../_read.ts";
+import { root } from "../_host.ts";
 
 interface Stats {
   open: number;

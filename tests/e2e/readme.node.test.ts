@@ -1,0 +1,144 @@
+// Runs every TypeScript and JavaScript block of README.md that is not a
+// fragment, on each runtime it names, as a user would paste it (the rules:
+// tests/_readme.ts). Node only: it drives Deno, Bun and Node processes itself.
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { localImports, readme, type ReadmeBlock, root, type Runtime } from "../_readme.ts";
+
+const dir = join(root, ".build", `readme-${process.pid}`);
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+const LISTEN_MS = 60_000; // Deno type-checks the block first; the machine is shared
+const RESPONSE_MS = 15_000;
+
+mkdirSync(dir, { recursive: true });
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes the block and an entry that imports the listen harness first; returns the command. */
+function prepare(block: ReadmeBlock, runtime: Runtime): string[] {
+  const name = `line-${block.line}`;
+  const js = block.language === "js" || block.language === "javascript";
+  const file = `${name}.${js ? "mjs" : "ts"}`;
+  writeFileSync(join(dir, file), localImports(block.code, dir));
+  const entry = join(dir, `${name}-${runtime}.ts`);
+  writeFileSync(
+    entry,
+    [
+      'import { serveDefault } from "../../tests/_readme_listen.ts";',
+      `const block: Record<string, unknown> = await import("./${file}");`,
+      "await serveDefault(block.default);",
+      "",
+    ].join("\n"),
+  );
+  if (runtime === "deno") return [bin("deno"), "run", "--allow-all", "--check", entry];
+  if (runtime === "bun") return [bin("bun"), entry];
+  const out = entry.replace(/\.ts$/, ".mjs");
+  const build = spawnSync(bin("esbuild"), [
+    entry,
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    "--target=node20",
+    "--packages=external",
+    `--outfile=${out}`,
+    "--log-level=warning",
+  ], { cwd: root, encoding: "utf8" });
+  assert.equal(build.status, 0, `esbuild: ${build.stderr}`);
+  return [process.execPath, out];
+}
+
+/** Runs the command until it prints its port (a server) or exits. */
+function start(command: string[]): Promise<
+  { port: number; output: () => string; stop: () => void } | {
+    exit: number | null;
+    output: string;
+  }
+> {
+  const child = spawn(command[0], command.slice(1), {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`neither listened nor exited in ${LISTEN_MS} ms:\n${output.slice(-3000)}`));
+    }, LISTEN_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const listening = /README-LISTENING (\d+)/.exec(output);
+      if (listening) {
+        clearTimeout(timer);
+        child.stdout.off("data", onData);
+        resolve({
+          port: Number(listening[1]),
+          output: () => output,
+          stop: () => child.kill("SIGKILL"),
+        });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk: Buffer) => output += chunk);
+    child.on("exit", (exit) => {
+      clearTimeout(timer);
+      resolve({ exit, output });
+    });
+  });
+}
+
+/** GETs `path` and checks it answers an event stream that sends its first bytes. */
+async function expectStream(port: number, path: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    signal: AbortSignal.timeout(RESPONSE_MS),
+  });
+  const body = response.body!.getReader();
+  try {
+    assert.equal(response.status, 200, `GET ${path}: status`);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/, path);
+    const first = await body.read();
+    assert.ok(
+      !first.done && first.value.length > 0,
+      `GET ${path}: the stream sent its first bytes`,
+    );
+  } finally {
+    await body.cancel().catch(() => {});
+  }
+}
+
+const blocks = readme();
+
+describe("README.md's code blocks run as written", () => {
+  test("every TS/JS block runs somewhere or says it is a fragment", () => {
+    assert.deepEqual(
+      blocks.filter((b) => b.problems.length > 0).map((b) => `line ${b.line}: ${b.problems}`),
+      [],
+    );
+  });
+
+  for (const block of blocks.filter((b) => !b.fragment)) {
+    for (const runtime of block.runtimes) {
+      test(`line ${block.line} (${block.section}) on ${runtime}`, async () => {
+        const started = await start(prepare(block, runtime));
+        if ("exit" in started) {
+          assert.equal(started.exit, 0, `exited with ${started.exit}:\n${started.output}`);
+          return;
+        }
+        try {
+          for (const path of block.paths) await expectStream(started.port, path);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          // A handler that failed after the first bytes (edge-sse logs it) is a failure too.
+          assert.doesNotMatch(started.output(), /edge-sse: |Uncaught|Unhandled/);
+        } catch (error) {
+          throw new Error(`${(error as Error).message}\noutput:\n${started.output()}`, {
+            cause: error,
+          });
+        } finally {
+          started.stop();
+        }
+      });
+    }
+  }
+});
