@@ -13,6 +13,13 @@ export interface WranglerConfig {
   compatibilityDate: string;
   compatibilityFlags: string[];
   vars: Record<string, string>;
+  /** `[[durable_objects.bindings]]`, SQLite-backed when a migration lists them in `new_sqlite_classes`. */
+  durableObjects: Record<string, DurableObjectBinding>;
+}
+
+export interface DurableObjectBinding {
+  className: string;
+  useSQLite: boolean;
 }
 
 /** Reads the few wrangler.toml keys the examples use. */
@@ -22,11 +29,23 @@ export function readWrangler(path: string): WranglerConfig {
   const vars: Record<string, string> = {};
   const varsSection = text.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
   for (const [, key, val] of varsSection.matchAll(/^(\w+)\s*=\s*"([^"]*)"/gm)) vars[key] = val;
+  const sqlite = new Set<string>();
+  for (const [, list] of text.matchAll(/^new_sqlite_classes\s*=\s*(\[.*\])$/gm)) {
+    for (const name of JSON.parse(list)) sqlite.add(name);
+  }
+  const durableObjects: Record<string, DurableObjectBinding> = {};
+  for (const section of text.split(/^\[\[durable_objects\.bindings\]\]\s*$/m).slice(1)) {
+    const body = section.split(/^\[/m)[0];
+    const name = /^name\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    const className = /^class_name\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    if (name && className) durableObjects[name] = { className, useSQLite: sqlite.has(className) };
+  }
   return {
     main: JSON.parse(value("main") ?? '""'),
     compatibilityDate: JSON.parse(value("compatibility_date") ?? '""'),
     compatibilityFlags: JSON.parse(value("compatibility_flags") ?? "[]"),
     vars,
+    durableObjects,
   };
 }
 
@@ -64,6 +83,9 @@ export async function startWorkerd(options: {
   compatibilityDate: string;
   compatibilityFlags: string[];
   bindings?: Record<string, string>;
+  durableObjects?: Record<string, DurableObjectBinding>;
+  /** Where Durable Objects keep their storage (default: in memory, lost on dispose). */
+  persist?: string;
 }): Promise<Workerd> {
   const mf = new Miniflare({
     modules: true,
@@ -71,6 +93,8 @@ export async function startWorkerd(options: {
     compatibilityDate: options.compatibilityDate,
     compatibilityFlags: options.compatibilityFlags,
     bindings: options.bindings ?? {},
+    durableObjects: options.durableObjects ?? {},
+    durableObjectsPersist: options.persist ?? false,
     host: "127.0.0.1",
     port: 0,
   });
