@@ -7,7 +7,14 @@
  * @module
  */
 
-import type { ChannelLog, LogEntry, LogPosition, LogRead } from "./log.ts";
+import {
+  type ChannelLog,
+  formatLogId,
+  type LogEntry,
+  type LogPosition,
+  type LogRead,
+  parseLogId,
+} from "./log.ts";
 
 /**
  * The part of a Durable Object's storage the log uses: the key-value methods
@@ -54,7 +61,6 @@ interface Pending {
 
 /** The KV API deletes at most 128 keys per call. */
 const DELETE_BATCH = 128;
-const ID = /^([0-9a-z]{1,16})-(\d{1,16})$/;
 
 /**
  * A channel log in a Durable Object's storage. The object is the only writer,
@@ -146,7 +152,8 @@ export class DurableObjectLog implements ChannelLog {
    * Stores `envelope` at the next offset. Resolves once `storage.put()`
    * resolved (the Durable Object's output gate then holds every outgoing
    * message until the write is durable); rejects if it failed, leaving that
-   * offset unused.
+   * offset unused (the channel's subscribers then see the jump and get a
+   * `reset`; a failing storage usually means workerd resets the object).
    */
   async append(envelope: string): Promise<LogEntry> {
     if (typeof envelope !== "string") {
@@ -156,7 +163,7 @@ export class DurableObjectLog implements ChannelLog {
     const state = await this.#load();
     const offset = ++state.last;
     const entry: LogEntry = {
-      id: `${state.epoch}-${offset}`,
+      id: formatLogId(state.epoch, offset),
       epoch: state.epoch,
       offset,
       envelope,
@@ -196,9 +203,9 @@ export class DurableObjectLog implements ChannelLog {
       });
       return { entries: this.#entries(found, state).reverse() };
     }
-    const match = ID.exec(position.after);
-    if (match === null || match[1] !== state.epoch) return { reset: true };
-    const after = Number(match[2]);
+    const id = parseLogId(position.after);
+    if (id === null || id.epoch !== state.epoch) return { reset: true };
+    const after = id.offset;
     if (after > state.last || after < state.last - this.#maxLength) return { reset: true };
     if (after === state.last) return { entries: [] };
     const found = await this.#storage.list({
@@ -228,7 +235,7 @@ export class DurableObjectLog implements ChannelLog {
     for (const [key, envelope] of found) {
       const offset = Number(key.slice(this.#prefix.length));
       if (!Number.isSafeInteger(offset) || typeof envelope !== "string") continue;
-      entries.push({ id: `${state.epoch}-${offset}`, epoch: state.epoch, offset, envelope });
+      entries.push({ id: formatLogId(state.epoch, offset), epoch: state.epoch, offset, envelope });
     }
     return entries;
   }
