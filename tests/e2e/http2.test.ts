@@ -3,10 +3,14 @@
 // through @hono/node-server on Node and Bun; Bun.serve, which offers no h2).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import process from "node:process";
 import type { Page } from "playwright-core";
 import { type CloseReason, sse, type StreamClosed } from "../../mod.ts";
 import { type Browser, launchChromium, RECORDER_PAGE, seen, until, watch } from "../_browser.ts";
 import { curl } from "../_curl.ts";
+import { root } from "../_host.ts";
 import { delay, runtime, serve, type TestServer, within } from "../_server.ts";
 import { serveTls, type TlsServerKind } from "../_tls.ts";
 
@@ -207,3 +211,39 @@ for (const target of TARGETS[runtime]) {
     });
   });
 }
+
+test("npm start -- --https serves the demo over HTTP/2 with a self-signed certificate", async () => {
+  // The command of `npm start`, with the repository's deno.
+  const start: string[] = JSON.parse(readFileSync(`${root}/package.json`, "utf8")).scripts.start
+    .split(" ");
+  const child = spawn(`${root}/node_modules/.bin/deno`, [...start.slice(1), "--https"], {
+    cwd: root,
+    env: { ...process.env, PORT: "0" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const url = await within(
+      new Promise<string>((resolve) => {
+        let text = "";
+        child.stdout!.on("data", (chunk: Uint8Array) => {
+          text += new TextDecoder().decode(chunk);
+          const match = text.match(/https:\/\/localhost:\d+\//);
+          if (match) resolve(match[0]);
+        });
+      }),
+      30_000,
+      "the demo to listen",
+    );
+    const page = curl(
+      ["-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version} %{http_code}"],
+      url,
+    );
+    assert.equal(await within(page.exited, 10_000, "curl"), 0);
+    assert.equal(page.output(), "2 200");
+    const clock = curl(["-sk", "--http2", "-N"], `${url}clock`);
+    await clock.waitFor("event: time", 10_000);
+    await clock.stop();
+  } finally {
+    child.kill();
+  }
+});
