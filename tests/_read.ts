@@ -44,6 +44,16 @@ export class BodyReader {
     this.reader = stream.getReader();
   }
 
+  /** The stream's last event id so far (EventSource's, sent as Last-Event-ID). */
+  get lastEventId(): string {
+    return this.#parser.lastEventId;
+  }
+
+  /** The last valid `retry:` value read, if any. */
+  get retry(): number | undefined {
+    return this.#parser.retry;
+  }
+
   /** Reads one chunk; `null` at the end of the body. */
   async next(ms = WAIT): Promise<string | null> {
     if (this.done) return null;

@@ -5,9 +5,8 @@ import assert from "node:assert/strict";
 import { createApp } from "../../examples/demo/app.ts";
 import { MAX_BODY, MAX_NAME, MAX_TEXT } from "../../examples/demo/chat.ts";
 import { SERIES } from "../../examples/demo/metrics.ts";
-import { clock, nextTick } from "../../examples/demo/streams.ts";
-import type { SSEEvent, SSEStream } from "../../mod.ts";
-import { runtime, serve, type TestServer, within } from "../_server.ts";
+import { runtime, serve, type TestServer } from "../_server.ts";
+import { BodyReader } from "../_read.ts";
 
 const TICK = 40;
 const LIMIT = 400;
@@ -20,104 +19,44 @@ interface Received {
   lastEventId: string;
 }
 
-/** Reads a text/event-stream body the way EventSource does: only events with data dispatch. */
+/** A response's events one at a time, as an EventSource dispatches them (tests/_read.ts parses). */
 class EventReader {
-  /** The last `id` field seen, as EventSource keeps it for Last-Event-ID. */
-  lastEventId = "";
-  /** The last `retry` field seen. */
-  retry: number | null = null;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #decoder = new TextDecoder();
-  #buffer = "";
-  #events: Received[] = [];
+  #body: BodyReader;
 
   constructor(response: Response) {
-    assert.ok(response.body, "the response has a body");
-    this.#reader = response.body.getReader();
+    this.#body = new BodyReader(response);
+  }
+
+  /** The last `id` field seen, as EventSource keeps it for Last-Event-ID. */
+  get lastEventId(): string {
+    return this.#body.lastEventId;
+  }
+
+  /** The last `retry` field seen. */
+  get retry(): number | null {
+    return this.#body.retry ?? null;
   }
 
   /** The next dispatched event, or null once the body ended. */
-  next(ms = 3000): Promise<Received | null> {
-    return within(this.#next(), ms, "waiting for an event");
+  async next(ms = 3000): Promise<Received | null> {
+    const [event] = await this.#body.take(1, ms);
+    return event ? { type: event.event, data: event.data, lastEventId: event.lastEventId } : null;
   }
 
   /** Reads events until one matches; throws if the body ends first. */
   async until(match: (event: Received) => boolean, ms = 3000): Promise<Received> {
-    const deadline = Date.now() + ms;
+    const deadline = performance.now() + ms;
     for (;;) {
-      const event = await this.next(Math.max(1, deadline - Date.now()));
+      const event = await this.next(Math.max(1, deadline - performance.now()));
       assert.ok(event, "the stream ended before the expected event");
       if (match(event)) return event;
     }
   }
 
-  async cancel(): Promise<void> {
-    await this.#reader.cancel().catch(() => {});
-  }
-
-  async #next(): Promise<Received | null> {
-    for (;;) {
-      const event = this.#events.shift();
-      if (event) return event;
-      const { value, done } = await this.#reader.read();
-      if (done) return null;
-      this.#buffer += this.#decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = this.#buffer.indexOf("\n\n")) >= 0) {
-        this.#dispatch(this.#buffer.slice(0, end));
-        this.#buffer = this.#buffer.slice(end + 2);
-      }
-    }
-  }
-
-  #dispatch(block: string): void {
-    let type = "message";
-    const data: string[] = [];
-    for (const line of block.split("\n")) {
-      if (line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "event") type = value;
-      else if (field === "data") data.push(value);
-      else if (field === "id") this.lastEventId = value;
-      else if (field === "retry") this.retry = Number(value);
-    }
-    if (data.length > 0) {
-      this.#events.push({ type, data: data.join("\n"), lastEventId: this.lastEventId });
-    }
+  cancel(): Promise<void> {
+    return this.#body.cancel();
   }
 }
-
-describe("the demo's clock", () => {
-  test("nextTick is the start of the following tick", () => {
-    assert.equal(nextTick(1_999, 1_000), 2_000);
-    assert.equal(nextTick(2_000, 1_000), 3_000);
-  });
-
-  test("sends one event per tick even when timers fire early", async () => {
-    // A stream whose sleep() wakes 3 ms before the wall clock gets there, as
-    // a timer on a monotonic clock may: the clock must sleep the rest.
-    const controller = new AbortController();
-    const sent: number[] = [];
-    const stream = {
-      signal: controller.signal,
-      send(event: SSEEvent): Promise<boolean> {
-        sent.push(Date.parse((event.data as { iso: string }).iso));
-        if (sent.length === 6) controller.abort();
-        return Promise.resolve(!controller.signal.aborted);
-      },
-      sleep: (ms: number) =>
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), Math.max(0, ms - 3))),
-    } as unknown as SSEStream;
-    await within(clock(stream, 50), 2000, "six clock events");
-    const slots = sent.map((time) => Math.floor(time / 50));
-    assert.equal(slots.length, 6);
-    for (let n = 1; n < slots.length; n++) {
-      assert.ok(slots[n] > slots[n - 1], `event ${n} in a tick of its own: ${slots.join(" ")}`);
-    }
-  });
-});
 
 describe(`demo app on ${runtime}`, () => {
   let server: TestServer;
