@@ -26,6 +26,11 @@ interface Job {
   grace?: number;
   /** ttfb: streams opened first, not measured. */
   warmup?: number;
+  /**
+   * idle: spread the connections over this many loopback source addresses
+   * (127.0.0.2 and up), each with its own ~28 000 ephemeral ports.
+   */
+  sources?: number;
 }
 
 const job: Job = JSON.parse(process.argv[2]);
@@ -92,7 +97,11 @@ interface Opened {
 }
 
 /** Opens a stream; resolves once the headers and the first body bytes are in. */
-function openStream(path: string, onBody: (piece: Uint8Array) => void = () => {}): Promise<Opened> {
+function openStream(
+  path: string,
+  onBody: (piece: Uint8Array) => void = () => {},
+  localAddress?: string,
+): Promise<Opened> {
   return new Promise((resolve, reject) => {
     let text = "";
     let gotData: (at: number) => void = () => {};
@@ -115,7 +124,12 @@ function openStream(path: string, onBody: (piece: Uint8Array) => void = () => {}
       }
       onBody(piece);
     });
-    const socket = opened.socket = connect({ port: job.port, host: "127.0.0.1", noDelay: true });
+    const socket = opened.socket = connect({
+      port: job.port,
+      host: "127.0.0.1",
+      noDelay: true,
+      localAddress,
+    });
     socket.on("connect", () => send(socket, path));
     socket.on("data", (buffer: Buffer) => {
       reader.push(buffer);
@@ -142,8 +156,9 @@ async function openMany(
   for (let start = 0; start < count; start += batch) {
     const opening: Promise<void>[] = [];
     for (let i = start; i < Math.min(count, start + batch); i++) {
+      const source = job.sources ? `127.0.0.${2 + (i % job.sources)}` : undefined;
       opening.push(
-        openStream(pathOf(i), onBody).then((opened) => {
+        openStream(pathOf(i), onBody, source).then((opened) => {
           sockets[i] = opened.socket;
         }),
       );

@@ -5,6 +5,7 @@
 // the module cannot break the benchmarks; it is the same function.
 import type { SSEOptions } from "../src/options.ts";
 import { sse } from "../src/sse.ts";
+import { idleStream } from "./shapes.ts";
 import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
 
 /** The second argument of Bun's fetch handler, for its per-request idle timeout. */
@@ -34,6 +35,7 @@ export function edge(request: Request, scenario: Scenario, server: BunServer): R
       return stream.closed;
     }, { heartbeat: scenario.heartbeat, server });
   }
-  // Idle: the least a handler can be; the heartbeat is an option.
-  return sse(request, (stream) => stream.closed, { heartbeat: scenario.heartbeat, server });
+  // Idle: a handler shape users write (the least a handler can be by
+  // default); the heartbeat is an option.
+  return idleStream(request, scenario.shape, scenario.heartbeat, server);
 }

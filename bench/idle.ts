@@ -2,16 +2,20 @@
 // server's resident memory per connection and its CPU while idle, and how
 // many runtime timers they cost.
 
-import { type Context, label, STREAM_CONTENDERS } from "./context.ts";
+import type { Context } from "./context.ts";
+import type { ObjectsResult } from "./idle_objects.ts";
 import {
   cpuSeconds,
   delay,
   fileLimit,
+  objectsArgv,
   rssKiB,
+  runJson,
   type Runtime,
   startClient,
   startServer,
 } from "./proc.ts";
+import { SHAPE_LABELS, SHAPES } from "./shapes.ts";
 import { count, fixed, footer, load, ratio, table } from "./report.ts";
 
 interface Stats {
@@ -31,32 +35,37 @@ interface Result {
 const HEARTBEAT = 1000;
 const WARMUP_STREAMS = 100;
 
+/** The idle contenders: the floor, Hono, and edge-sse with each handler shape. */
+const IDLE_CONTENDERS = ["floor", "hono", ...SHAPES.map((shape) => `edge-sse ${shape}`)];
+
 /** Runs the idle-connections benchmark; returns its markdown section. */
 export async function idle(context: Context): Promise<string> {
-  const wanted = context.quick ? [1000] : [2000, 10_000];
+  const wanted = context.quick ? [500] : [10_000, 50_000];
   const limit = await fileLimit();
   // The server and the client each hold one descriptor per connection.
-  const sizes = wanted.map((n) => Math.min(n, limit - 200));
+  const sizes = [...new Set(wanted.map((n) => Math.min(n, limit - 300)))];
   const window = context.quick ? 1000 : 5000;
+  // --quick proves every piece runs (small, one shape over sockets, one in process).
+  const contenders = context.quick ? ["floor", "hono", "edge-sse closed"] : IDLE_CONTENDERS;
   const before = await load();
   const rows: string[][] = [];
   for (const runtime of context.runtimes) {
     for (const connections of sizes) {
       const results = new Map<string, Result>();
-      for (const contender of STREAM_CONTENDERS) {
+      for (const contender of contenders) {
         context.log(`idle: ${runtime} ${contender} ${connections}`);
         results.set(
           contender,
           await measure(runtime, contender, connections, window, context.quick),
         );
       }
-      const floor = results.get("floor-a")!;
-      for (const contender of STREAM_CONTENDERS) {
+      const floor = results.get("floor")!;
+      for (const contender of contenders) {
         const r = results.get(contender)!;
         rows.push([
           runtime,
           count(connections),
-          label(contender, true),
+          contender,
           fixed(r.kibPerConnection),
           ratio(r.kibPerConnection, floor.kibPerConnection),
           fixed(r.cpuPercent),
@@ -68,9 +77,16 @@ export async function idle(context: Context): Promise<string> {
     }
   }
   const after = await load();
-  const capped = sizes.some((n, i) => n < wanted[i])
-    ? `\n\nConnections capped by the open-file limit (${limit}).`
+  const capped = sizes.length < wanted.length || sizes.some((n, i) => n < wanted[i])
+    ? `\n\n${count(wanted[wanted.length - 1])} connections need more descriptors than the ` +
+      `hard open-file limit (${count(limit)}; raising it needs CAP_SYS_RESOURCE, which this ` +
+      `machine's containers lack): the largest size is ${count(sizes[sizes.length - 1])}. ` +
+      "The in-process table below has 50 000 streams."
     : "";
+  const inProcess = await objects(
+    context,
+    context.quick ? ["floor", "edge-sse channel"] : IDLE_CONTENDERS,
+  );
   return [
     `### 2. Idle connections: ${HEARTBEAT / 1000} s heartbeat`,
     "",
@@ -95,9 +111,138 @@ export async function idle(context: Context): Promise<string> {
     "edge-sse's `scheduler.timers` (runtime timers live), the floor's live `setInterval`s, " +
     "hono's streams inside `stream.sleep()` (one `setTimeout` each). Beats/s: heartbeats the " +
     "client received per second (expect one per stream). Targets: KiB/conn within 10 % of " +
-    "the floor, CPU below the floor, one timer." + capped,
+    "the floor, CPU below the floor, one timer. Handler shapes: " +
+    SHAPES.map((shape) => `${shape}: ${SHAPE_LABELS[shape]}`).join("; ") + "." + capped,
     "",
     footer(context.machine, before, after),
+    "",
+    inProcess,
+  ].join("\n");
+}
+
+function scenarioPath(contender: string): string {
+  const [name, shape] = contender.split(" ");
+  const c = name === "floor" ? "floor-a" : name;
+  return `/stream?c=${c}&mode=idle&hb=${HEARTBEAT}${shape ? `&shape=${shape}` : ""}`;
+}
+
+/** Variants of bench/idle_objects.ts for each idle contender. */
+function variantOf(contender: string): string {
+  const [name, shape] = contender.split(" ");
+  return shape ? `edge-${shape}` : name;
+}
+
+/**
+ * The in-process table: the same streams without sockets, at 10 000 and
+ * 50 000 (no descriptor limit), JS heap and RSS per stream; then the objects
+ * one stream holds, by type, for the floor and edge-sse.
+ */
+async function objects(context: Context, contenders: string[]): Promise<string> {
+  const sizes = context.quick ? [1000] : [10_000, 50_000];
+  const before = await load();
+  const rows: string[][] = [];
+  for (const runtime of context.runtimes) {
+    for (const size of sizes) {
+      const results = new Map<string, ObjectsResult>();
+      for (const contender of contenders) {
+        context.log(`idle in-process: ${runtime} ${contender} ${size}`);
+        const job = { variant: variantOf(contender), count: size };
+        results.set(
+          contender,
+          await runJson<ObjectsResult>([...objectsArgv(runtime), JSON.stringify(job)], 120_000),
+        );
+      }
+      const floor = results.get("floor")!;
+      for (const contender of contenders) {
+        const r = results.get(contender)!;
+        rows.push([
+          runtime,
+          count(size),
+          contender,
+          count(r.heapBytesPerStream),
+          ratio(r.heapBytesPerStream, floor.heapBytesPerStream),
+          count(r.heapBytesPerStream - floor.heapBytesPerStream),
+          count(r.rssBytesPerStream),
+          ratio(r.rssBytesPerStream, floor.rssBytesPerStream),
+        ]);
+      }
+    }
+  }
+  const breakdown = context.quick ? "" : await objectCounts(context);
+  const after = await load();
+  return [
+    "#### In one process, without sockets",
+    "",
+    table(
+      [
+        "runtime",
+        "streams",
+        "contender",
+        "heap B/stream",
+        "vs floor",
+        "over floor B",
+        "RSS B/stream",
+        "vs floor",
+      ],
+      rows,
+    ),
+    "",
+    "`bench/idle_objects.ts`: the streams are created in one process and their bodies read by a " +
+    "JS reader (one pending read each, as a server holds), with the same 1 s heartbeat; JS heap " +
+    "(Bun: `heapStats().heapSize + extraMemorySize`; Deno, Node: `heapUsed`) and RSS after a " +
+    "forced GC, against the same process before the streams (after a 200-stream warm-up and " +
+    "with the `Request`s already made). No socket, no runtime HTTP state: this is the part a " +
+    "library controls, so the ratios are stricter than the server's.",
+    "",
+    footer(context.machine, before, after),
+    breakdown,
+  ].join("\n");
+}
+
+const COUNTED = ["floor", "edge-closed", "readable+response", "abort-controller"];
+
+/** Objects per stream by type (2 000 streams), the floor against edge-sse. */
+async function objectCounts(context: Context): Promise<string> {
+  const sections: string[] = [];
+  for (const runtime of context.runtimes) {
+    const results = new Map<string, ObjectsResult>();
+    for (const variant of COUNTED) {
+      context.log(`idle objects: ${runtime} ${variant}`);
+      const job = { variant, count: 2000, counts: true };
+      results.set(
+        variant,
+        await runJson<ObjectsResult>([...objectsArgv(runtime), JSON.stringify(job)], 300_000),
+      );
+    }
+    const types = new Set<string>();
+    for (const r of results.values()) for (const o of r.objects!) types.add(o.type);
+    const cell = (variant: string, type: string) => {
+      const o = results.get(variant)!.objects!.find((entry) => entry.type === type);
+      if (!o) return "";
+      return runtime === "bun"
+        ? fixed(o.perStream, 2)
+        : `${fixed(o.perStream, 2)} (${count(o.bytesPerStream)} B)`;
+    };
+    const rows = [...types]
+      .map((type) => [type, ...COUNTED.map((variant) => cell(variant, type))])
+      .filter((row) => row.slice(1).some((c) => c !== ""));
+    sections.push(
+      `${runtime}: ` + COUNTED.map((variant) =>
+        `${variant} ${count(results.get(variant)!.heapBytesPerStream)} B`
+      ).join(", ") + " of heap per stream",
+      "",
+      table(["object type", ...COUNTED], rows.slice(0, 40)),
+      "",
+    );
+  }
+  return [
+    "",
+    "#### Objects per stream (2 000 streams, in one process)",
+    "",
+    "Bun: `heapStats().objectTypeCounts` (counts only); Deno and Node: a V8 heap snapshot " +
+    "(count, and self size in bytes), after minus before, divided by the streams.",
+    "",
+    ...sections,
   ].join("\n");
 }
 
@@ -109,7 +254,8 @@ async function measure(
   quick: boolean,
 ): Promise<Result> {
   const server = await startServer(runtime);
-  const path = `/stream?c=${contender}&mode=idle&hb=${HEARTBEAT}`;
+  const path = scenarioPath(contender);
+  const sources = connections > 5000 ? 8 : undefined;
   try {
     // Warm-up (not with --quick): the first streams compile code and fill
     // caches that later streams reuse; they must not count per connection.
@@ -125,7 +271,13 @@ async function measure(
     await delay(300);
     const baseline = await rssKiB(server.pid);
 
-    const client = startClient({ mode: "idle", port: server.port, path, count: connections });
+    const client = startClient({
+      mode: "idle",
+      port: server.port,
+      path,
+      count: connections,
+      sources,
+    });
     try {
       await client.next(120_000);
       // Every stream's heartbeat has started before the CPU window opens.
@@ -167,7 +319,7 @@ async function measure(
 }
 
 function timers(contender: string, stats: Stats): string {
-  if (contender === "edge-sse") return `${stats.timers} (${count(stats.pending)} tasks)`;
+  if (contender.startsWith("edge-sse")) return `${stats.timers} (${count(stats.pending)} tasks)`;
   if (contender === "hono") return count(stats.honoSleeping);
   return count(stats.floorTimers);
 }

@@ -10,6 +10,7 @@ const BIN = `${ROOT}/node_modules/.bin`;
 const BUILD = `${ROOT}/.build/bench`;
 export const CLIENT: string = `${BUILD}/client.mjs`;
 const NODE_SERVER = `${BUILD}/server-node.mjs`;
+const NODE_OBJECTS = `${BUILD}/idle_objects-node.mjs`;
 
 /**
  * Runs a command with the soft file-descriptor limit raised to the hard one
@@ -39,6 +40,7 @@ export async function build(): Promise<void> {
     const [entry, out, extra] of [
       ["bench/client.ts", CLIENT, []],
       ["bench/server.ts", NODE_SERVER, ["--packages=external"]],
+      ["bench/idle_objects.ts", NODE_OBJECTS, ["--packages=external"]],
     ] as const
   ) {
     const result = await new Deno.Command(`${BIN}/esbuild`, {
@@ -102,17 +104,77 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-function serverArgv(runtime: Runtime): string[] {
+function serverArgv(runtime: Runtime, entry: string): string[] {
   if (runtime === "deno") {
-    return [`${BIN}/deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/server.ts"];
+    return [`${BIN}/deno`, "run", "-A", "--v8-flags=--expose-gc", entry];
   }
-  if (runtime === "bun") return [`${BIN}/bun`, "bench/server.ts"];
-  return ["node", "--expose-gc", NODE_SERVER];
+  if (runtime === "bun") return [`${BIN}/bun`, entry];
+  return ["node", "--expose-gc", entry === "bench/server.ts" ? NODE_SERVER : nodeBuild(entry)];
 }
 
-/** Starts the bench server on `runtime`; resolves once it listens. */
-export async function startServer(runtime: Runtime): Promise<Server> {
-  const child = command(serverArgv(runtime));
+/** Where {@linkcode buildForNode} puts `entry`'s Node bundle. */
+function nodeBuild(entry: string): string {
+  return `${BUILD}/${entry.replace(/\//g, "_").replace(/\.ts$/, "")}-node.mjs`;
+}
+
+/** Bundles `entry` (a server script, packages external) for Node with esbuild. */
+export async function buildForNode(entry: string): Promise<void> {
+  const result = await new Deno.Command(`${BIN}/esbuild`, {
+    args: [
+      entry,
+      "--bundle",
+      "--platform=node",
+      "--format=esm",
+      "--target=node20",
+      "--packages=external",
+      `--outfile=${nodeBuild(entry)}`,
+      "--log-level=warning",
+    ],
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!result.success) throw new Error(`esbuild ${entry} failed`);
+}
+
+/** The command running bench/idle_objects.ts on `runtime` (built for Node by {@linkcode build}). */
+export function objectsArgv(runtime: Runtime): string[] {
+  if (runtime === "deno") {
+    return [`${BIN}/deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/idle_objects.ts"];
+  }
+  if (runtime === "bun") return [`${BIN}/bun`, "bench/idle_objects.ts"];
+  return ["node", "--expose-gc", NODE_OBJECTS];
+}
+
+/** Runs `argv` to its end; returns its stdout's last line, parsed as JSON. */
+export async function runJson<T>(argv: string[], ms: number): Promise<T> {
+  const child = command(argv);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${argv.join(" ")} took over ${ms} ms`));
+    }, ms);
+  });
+  try {
+    const result = await Promise.race([child.output(), timeout]);
+    if (!result.success) throw new Error(`${argv.join(" ")} failed (exit ${result.code})`);
+    const lines = new TextDecoder().decode(result.stdout).trim().split("\n");
+    return JSON.parse(lines[lines.length - 1]) as T;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts the bench server (or another server script, built for Node with
+ * {@linkcode buildForNode} first) on `runtime`; resolves once it listens.
+ */
+export async function startServer(
+  runtime: Runtime,
+  entry = "bench/server.ts",
+): Promise<Server> {
+  const child = command(serverArgv(runtime, entry));
   const lines = new Lines(child.stdout, `${runtime} server`);
   let ready: { port: number; pid: number };
   try {

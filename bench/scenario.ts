@@ -1,6 +1,8 @@
 // What one request to the bench server asks for, parsed from its query, and
 // the counters every contender updates so the orchestrator can read them.
 
+import { type Shape, SHAPES } from "./shapes.ts";
+
 /** The contenders of every table. */
 export type Contender = "floor-a" | "floor-b" | "hono" | "edge-sse";
 
@@ -19,6 +21,8 @@ export interface Scenario {
   heartbeat: number;
   /** Connection id whose abort time is recorded (abort). */
   id: string;
+  /** How the edge-sse idle handler is written (bench/shapes.ts). */
+  shape: Shape;
 }
 
 const CONTENDERS: readonly Contender[] = ["floor-a", "floor-b", "hono", "edge-sse"];
@@ -38,7 +42,14 @@ export function parseScenario(url: URL): Scenario {
     size: Number(q.get("size") ?? 64),
     heartbeat: Number(q.get("hb") ?? 1000),
     id: q.get("id") ?? "",
+    shape: shapeOf(q.get("shape")),
   };
+}
+
+function shapeOf(value: string | null): Shape {
+  if (value === null) return "closed";
+  if (!SHAPES.includes(value as Shape)) throw new Error(`unknown shape ${value}`);
+  return value as Shape;
 }
 
 /** Counters read through `/stats`. */
