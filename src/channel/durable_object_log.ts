@@ -115,22 +115,24 @@ export class DurableObjectLog implements ChannelLog {
   /** Throws a `TypeError` or `RangeError` for invalid options. */
   constructor(options: DurableObjectLogOptions) {
     if (options === null || typeof options !== "object") {
-      throw new TypeError("DurableObjectLog: `options` must be an object like { storage }");
+      throw new TypeError(
+        "Cannot create a DurableObjectLog: `options` must be an object like { storage }",
+      );
     }
     const { storage, key = "sse", maxLength = 1000 } = options;
     for (const method of ["get", "put", "delete", "list"] as const) {
       if (typeof storage?.[method] !== "function") {
         throw new TypeError(
-          `DurableObjectLog: \`storage\` must be a Durable Object's ctx.storage (no ${method}())`,
+          `Cannot create a DurableObjectLog: \`storage\` must be a Durable Object's ctx.storage (no ${method}())`,
         );
       }
     }
     if (typeof key !== "string" || key === "") {
-      throw new TypeError("DurableObjectLog: `key` must be a non-empty string");
+      throw new TypeError("Cannot create a DurableObjectLog: `key` must be a non-empty string");
     }
     if (!Number.isSafeInteger(maxLength) || maxLength < 1) {
       throw new RangeError(
-        `DurableObjectLog: \`maxLength\` must be a positive integer, got ${maxLength}`,
+        `Cannot create a DurableObjectLog: \`maxLength\` must be a positive integer, got ${maxLength}`,
       );
     }
     this.#storage = storage;
@@ -172,7 +174,9 @@ export class DurableObjectLog implements ChannelLog {
     this.#pending.push(pending);
     // Both calls before any await: the object commits them as one atomic write.
     const writes = [this.#storage.put(this.#keyOf(offset), envelope)];
-    if (offset > this.#maxLength) writes.push(this.#drop([this.#keyOf(offset - this.#maxLength)]));
+    if (offset > this.#maxLength) {
+      writes.push(this.#storage.delete([this.#keyOf(offset - this.#maxLength)]).then(() => {}));
+    }
     try {
       await Promise.all(writes);
     } catch (error) {
@@ -275,12 +279,8 @@ export class DurableObjectLog implements ChannelLog {
     while (true) {
       const old = await this.#storage.list({ prefix: this.#prefix, end, limit: DELETE_BATCH });
       if (old.size === 0) return;
-      await this.#drop([...old.keys()]);
+      await this.#storage.delete([...old.keys()]);
     }
-  }
-
-  async #drop(keys: string[]): Promise<void> {
-    await this.#storage.delete(keys);
   }
 }
 
