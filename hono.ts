@@ -12,18 +12,24 @@
  * ```ts
  * import { Hono } from "hono";
  * import { sseHandler } from "@edge-sse/core/hono";
+ * import assert from "node:assert/strict";
  *
  * const app = new Hono();
  * app.get(
  *   "/ticks/:name",
  *   sseHandler(async (stream, c) => {
- *     let n = 0;
- *     while (await stream.send({ event: c.req.param("name"), id: ++n, data: n })) {
- *       await stream.sleep(1000);
+ *     for (let n = 1; n <= 2; n++) {
+ *       await stream.send({ event: c.req.param("name"), id: n, data: n });
+ *       await stream.sleep(10);
  *     }
  *   }),
  * );
- * export default app; // Deno, Bun, Cloudflare Workers
+ * // export default app; (Deno, Bun, Cloudflare Workers), or here in-process:
+ * const response = await app.request("/ticks/clock");
+ * assert.equal(
+ *   await response.text(),
+ *   ":\n\nevent: clock\nid: 1\ndata: 1\n\nevent: clock\nid: 2\ndata: 2\n\n",
+ * );
  * ```
  *
  * @module

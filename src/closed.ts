@@ -46,13 +46,15 @@ const DESCRIPTIONS: Record<CloseReason, string> = {
  * @example
  * ```ts
  * import { sse, StreamClosed } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
- * sse(new Request("http://localhost/"), (stream) => {
- *   stream.signal.addEventListener("abort", () => {
- *     const closed = stream.signal.reason as StreamClosed;
- *     console.log(closed.reason); // "returned"
- *   });
+ * let reason: unknown;
+ * const response = sse(new Request("http://localhost/"), (stream) => {
+ *   stream.signal.addEventListener("abort", () => reason = stream.signal.reason);
  * });
+ * await response.text(); // the handler returned: the stream ended
+ * assert.ok(reason instanceof StreamClosed);
+ * assert.equal(reason.reason, "returned");
  * ```
  */
 export class StreamClosed extends Error {

@@ -27,14 +27,18 @@ export type BlankInput = {};
  *
  * @example
  * ```ts
- * import type { HonoSource } from "@edge-sse/core/hono";
+ * import { Hono } from "hono";
+ * import { type HonoSource, sseHandler } from "@edge-sse/core/hono";
+ * import assert from "node:assert/strict";
  *
- * const clock: HonoSource = async (stream, c) => {
- *   const every = Number(c.req.query("every") ?? 1000);
- *   while (await stream.send({ event: "time", data: Date.now() })) {
- *     await stream.sleep(every);
+ * const countdown: HonoSource = async (stream, c) => {
+ *   for (let n = Number(c.req.query("from") ?? 3); n > 0; n--) {
+ *     await stream.send({ event: "count", data: n });
  *   }
  * };
+ * const app = new Hono().get("/countdown", sseHandler(countdown));
+ * const response = await app.request("/countdown?from=2");
+ * assert.equal(await response.text(), ":\n\nevent: count\ndata: 2\n\nevent: count\ndata: 1\n\n");
  * ```
  */
 export type HonoSource<
@@ -58,6 +62,7 @@ export type HonoSource<
  * ```ts
  * import { Hono } from "hono";
  * import { streamEvents } from "@edge-sse/core/hono";
+ * import assert from "node:assert/strict";
  *
  * const app = new Hono();
  * app.get("/rooms/:room/events", (c) => {
@@ -66,6 +71,11 @@ export type HonoSource<
  *     await stream.send({ event: "joined", data: c.req.param("room") });
  *   });
  * });
+ * assert.equal((await app.request("/rooms/lobby/events")).status, 401);
+ * const response = await app.request("/rooms/lobby/events", {
+ *   headers: { authorization: "Bearer token" },
+ * });
+ * assert.equal(await response.text(), ":\n\nevent: joined\ndata: lobby\n\n");
  * ```
  */
 export function streamEvents<E extends Env, P extends string, I extends Input>(
@@ -97,18 +107,23 @@ export function streamEvents<E extends Env, P extends string, I extends Input>(
  * ```ts
  * import { Hono } from "hono";
  * import { sseHandler } from "@edge-sse/core/hono";
+ * import assert from "node:assert/strict";
  *
- * type AppEnv = { Bindings: { POLL_MS: string } };
+ * type AppEnv = { Bindings: { UPDATES: string } };
  * const app = new Hono<AppEnv>();
  * app.get(
  *   "/users/:id/feed",
  *   sseHandler<AppEnv, "/users/:id/feed">(async (stream, c) => {
- *     const user = c.req.param("id");
- *     let n = 0;
- *     while (await stream.send({ event: "update", id: ++n, data: { user, n } })) {
- *       await stream.sleep(Number(c.env.POLL_MS));
+ *     const user = c.req.param("id"); // typed by the path
+ *     for (let n = 1; n <= Number(c.env.UPDATES); n++) {
+ *       await stream.send({ event: "update", id: n, data: { user, n } });
  *     }
  *   }, { heartbeat: 15_000 }),
+ * );
+ * const response = await app.request("/users/ada/feed", {}, { UPDATES: "1" });
+ * assert.equal(
+ *   await response.text(),
+ *   ':\n\nevent: update\nid: 1\ndata: {"user":"ada","n":1}\n\n',
  * );
  * ```
  */

@@ -39,13 +39,16 @@ export interface CloseOptions {
  * @example
  * ```ts
  * import { sse, type SSEOptions } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const options: SSEOptions = {
  *   heartbeat: 15_000,
  *   retry: 3_000,
- *   close: { maxDuration: 60 * 60_000, final: { event: "bye" } },
+ *   close: { maxDuration: 60 * 60_000, final: { event: "bye", data: "" } },
  * };
- * sse(new Request("http://localhost/"), (stream) => stream.send("hi"), options);
+ * const response = sse(new Request("http://localhost/"), (stream) => stream.send("hi"), options);
+ * // retry first, then the event, then the final event before the server closes
+ * assert.equal(await response.text(), "retry: 3000\n\ndata: hi\n\nevent: bye\ndata: \n\n");
  * ```
  */
 export interface SSEOptions {

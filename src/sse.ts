@@ -41,19 +41,36 @@ export type Source =
  *     while (await stream.send({ event: "time", data: new Date().toISOString() })) {
  *       await stream.sleep(1000);
  *     }
- *   }, { close: { onReturn: true } })
+ *   })
  * );
+ * ```
+ *
+ * @example A handler that returns: the stream ends after its events
+ * ```ts
+ * import { sse } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
+ *
+ * const response = sse(new Request("http://localhost/"), async (stream) => {
+ *   await stream.send({ event: "greeting", data: "hello" });
+ *   await stream.send({ data: { n: 1 } });
+ * });
+ * assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+ * assert.equal(await response.text(), ':\n\nevent: greeting\ndata: hello\n\ndata: {"n":1}\n\n');
  * ```
  *
  * @example An async generator
  * ```ts
  * import { sse } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * async function* countdown() {
  *   for (let n = 3; n > 0; n--) yield { id: n, data: n };
  * }
  * const response = sse(new Request("http://localhost/"), countdown());
- * console.log(await response.text()); // ":\n\nid: 3\ndata: 3\n\n..."
+ * assert.equal(
+ *   await response.text(),
+ *   ":\n\nid: 3\ndata: 3\n\nid: 2\ndata: 2\n\nid: 1\ndata: 1\n\n",
+ * );
  * ```
  */
 export function sse(

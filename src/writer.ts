@@ -16,14 +16,23 @@ import type { Sink, SinkOwner } from "./sink.ts";
  *
  * @example
  * ```ts
- * import { sse } from "@edge-sse/core";
+ * import { sse, type SSEStream } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
- * sse(new Request("http://localhost/"), async (stream) => {
+ * const streams: SSEStream[] = [];
+ * const response = sse(new Request("http://localhost/"), async (stream) => {
+ *   streams.push(stream);
  *   let n = 0;
  *   while (await stream.send({ event: "tick", id: ++n, data: { n } })) {
- *     await stream.sleep(1000);
+ *     await stream.sleep(10); // wakes early, with false, when the stream ends
  *   }
  * });
+ * const body = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+ * let text = "";
+ * while (!text.includes("id: 2\n")) text += (await body.read()).value;
+ * await body.cancel(); // the client goes away: send() and sleep() return false
+ * assert.equal(await streams[0].closed, "client");
+ * assert.equal(streams[0].signal.aborted, true);
  * ```
  */
 export interface SSEStream {
