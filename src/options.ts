@@ -82,6 +82,13 @@ export interface SSEOptions {
   server?: { timeout(request: Request, seconds: number): void };
   /** Called when the handler fails; the event it returns is sent before the stream closes. */
   onError?: (error: unknown, stream: SSEStream) => SSEEvent | void;
+  /**
+   * Compress the stream with the encoding the client's `Accept-Encoding`
+   * asks for (gzip, brotli, zstd, deflate, where the runtime has node:zlib),
+   * flushing every chunk so no event waits (default `false`: compressing
+   * secrets next to text an attacker chooses can leak them, BREACH-style).
+   */
+  compress?: boolean;
 }
 
 /** Options after validation: what `sse()`, the writer and the timers read. */
@@ -103,6 +110,7 @@ export interface StreamConfig {
   shutdown: AbortSignal | null;
   server: SSEOptions["server"] | null;
   onError: SSEOptions["onError"] | null;
+  compress: boolean;
 }
 
 /** How the errors of invalid options start. */
@@ -130,6 +138,7 @@ const OPTION_KEYS = new Set([
   "shutdown",
   "server",
   "onError",
+  "compress",
 ]);
 const HEARTBEAT_KEYS = new Set(["interval", "comment", "event"]);
 const CLOSE_KEYS = new Set([
@@ -199,6 +208,9 @@ export function resolveOptions(options: SSEOptions = {}): StreamConfig {
   if (onError !== null && typeof onError !== "function") {
     throw new TypeError("Cannot start the stream: `onError` must be a function");
   }
+  if (options.compress !== undefined && typeof options.compress !== "boolean") {
+    throw new TypeError("Cannot start the stream: `compress` must be a boolean");
+  }
   const heartbeat = resolveHeartbeat(options.heartbeat);
   const stallTimeout = options.stallTimeout === false
     ? 0
@@ -226,6 +238,7 @@ export function resolveOptions(options: SSEOptions = {}): StreamConfig {
     shutdown,
     server,
     onError,
+    compress: options.compress ?? false,
   };
 }
 

@@ -10,6 +10,7 @@ import { startTimers } from "./deadlines.ts";
 import { formatEvent, type SSEEvent } from "./format.ts";
 import { resolveOptions, type SSEOptions, type StreamConfig } from "./options.ts";
 import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
+import { bodySink, compressedSink } from "./compress.ts";
 import { type SinkOwner, WebSink } from "./sink.ts";
 import { type SSEStream, Writer } from "./writer.ts";
 
@@ -97,9 +98,9 @@ export function sse(
     dropWhenFull: config.dropWhenFull,
     final: config.final,
     idleTimeout: config.idleTimeout,
-  }, openWebSink);
+  }, config.compress ? compressedSink(request, config.headers, openWebSink) : openWebSink);
   if (config.connectionClose) forceConnectionClose(request, config.headers);
-  const response = new Response(writer.sink.readable, {
+  const response = new Response(bodySink(writer.sink).readable, {
     status: config.status,
     headers: config.headers,
   });
