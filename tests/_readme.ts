@@ -16,8 +16,8 @@
 // A block that starts no server must exit with status 0.
 
 import { readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
+import { root } from "./_host.ts";
 
 export type Runtime = "deno" | "bun" | "node";
 
@@ -40,20 +40,6 @@ export interface ReadmeBlock {
   /** What is wrong with the info string, if anything. */
   problems: string[];
 }
-
-/** The repository's root (where deno.json is). */
-export const root: string = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (dirname(dir) !== dir) {
-    try {
-      readFileSync(join(dir, "deno.json"));
-      return dir;
-    } catch {
-      dir = dirname(dir);
-    }
-  }
-  throw new Error("no deno.json above tests/");
-})();
 
 /** The TS/JS blocks of `markdown` (other languages are left out). */
 export function readmeBlocks(markdown: string): ReadmeBlock[] {

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { localImports, readme, type ReadmeBlock, root, type Runtime } from "../_readme.ts";
+import { localImports, readme, type ReadmeBlock, type Runtime } from "../_readme.ts";
+import { root } from "../_host.ts";
 
 const dir = join(root, ".build", `readme-${process.pid}`);
 const bin = (name: string) => join(root, "node_modules", ".bin", name);

@@ -4,7 +4,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { localImports, readme, readmeBlocks, root } from "../_readme.ts";
+import { localImports, readme, readmeBlocks } from "../_readme.ts";
+import { root } from "../_host.ts";
 
 describe("README code blocks", () => {
   test("every TS/JS block runs on named runtimes or is marked fragment", () => {
