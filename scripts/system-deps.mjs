@@ -1,8 +1,9 @@
 // The system programs the real-client tests drive: Chromium (EventSource in
 // a browser), nginx (a buffering reverse proxy), redis-server (the Redis
-// backplane) and curl. On a machine that has only Node and npm, `npm test`
-// installs the missing ones from Debian's packages when it can (root with
-// apt-get), and otherwise says what to install.
+// backplane), curl, and openssl (certificates for the HTTPS and HTTP/2
+// tests). On a machine that has only Node and npm, `npm test` installs the
+// missing ones from Debian's packages when it can (root with apt-get), and
+// otherwise says what to install.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 
@@ -11,6 +12,7 @@ const PROGRAMS = [
   { path: "/usr/sbin/nginx", pkg: "nginx" },
   { path: "/usr/bin/redis-server", pkg: "redis-server" },
   { path: "/usr/bin/curl", pkg: "curl" },
+  { path: "/usr/bin/openssl", pkg: "openssl" },
 ];
 
 /** Installs the missing programs; throws with what to do when it cannot. */

@@ -101,7 +101,7 @@ const steps = {
 };
 
 try {
-  // Only end-to-end tests drive system programs (chromium, nginx, redis-server, curl).
+  // Only end-to-end tests drive system programs (chromium, nginx, redis-server, curl, openssl).
   if (files.some((f) => f.startsWith("e2e/"))) ensureSystemDeps();
 } catch (error) {
   console.error(`npm test: ${error.message}`);
