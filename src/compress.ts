@@ -12,6 +12,7 @@ import {
   type Compressor,
   createCompressor,
   type Encoding,
+  preEncodedBody,
 } from "./runtime.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
 
@@ -248,4 +249,12 @@ export function compressedSink<S extends Sink>(
 /** The sink that carries the body: `sink` itself, or the one a {@linkcode CompressingSink} writes into. */
 export function bodySink<S extends Sink>(sink: S | CompressingSink<S>): S {
   return sink instanceof CompressingSink ? sink.inner : sink;
+}
+
+/**
+ * What the `Response` of `sink` needs besides status and headers: for a
+ * compressed body, that the runtime must not encode it again (workerd).
+ */
+export function bodyInit(sink: Sink): ResponseInit {
+  return sink instanceof CompressingSink ? preEncodedBody : {};
 }

@@ -68,6 +68,18 @@ function isHttp2(request: Request): boolean {
   return !request.headers.has("host") && request.url.startsWith("https:");
 }
 
+/**
+ * What a `Response` carrying an already-compressed body needs besides its
+ * headers. workerd compresses a body itself when the response names a
+ * `Content-Encoding` (its default `encodeBody: "automatic"`): on top of
+ * ours, and holding every byte until the end (measured: the 10-byte gzip
+ * header, then everything when the stream closes). `encodeBody: "manual"`
+ * passes our flushed bytes through as they are.
+ */
+export const preEncodedBody: ResponseInit = timersBelongToRequests
+  ? { encodeBody: "manual" } as ResponseInit
+  : {};
+
 /** A content coding that {@linkcode createCompressor} can produce. */
 export type Encoding = "gzip" | "br" | "zstd" | "deflate";
 
@@ -131,16 +143,17 @@ function loadZlib(): Zlib | null {
 }
 
 /**
- * The encodings this runtime can compress to, best first: gzip leads (as
- * small as brotli and zstd once every event is flushed, with the least
- * memory per stream: see bench/README.md), and deflate closes the list.
+ * The encodings this runtime can compress to, best first. Flushed after
+ * every event, gzip and deflate come out as small as brotli and zstd or
+ * smaller, with less CPU and memory per stream (bench/README.md): brotli
+ * and zstd serve clients that accept nothing else.
  * Empty where `node:zlib` is missing (workerd without `nodejs_compat`,
  * Node before 20.16).
  */
 export function compressionEncodings(): readonly Encoding[] {
   const z = loadZlib();
   if (z === null) return [];
-  return z.createZstdCompress ? ["gzip", "br", "zstd", "deflate"] : ["gzip", "br", "deflate"];
+  return z.createZstdCompress ? ["gzip", "deflate", "br", "zstd"] : ["gzip", "deflate", "br"];
 }
 
 /**

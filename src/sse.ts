@@ -10,7 +10,7 @@ import { startTimers } from "./deadlines.ts";
 import { formatEvent, type SSEEvent } from "./format.ts";
 import { resolveOptions, type SSEOptions, type StreamConfig } from "./options.ts";
 import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
-import { bodySink, compressedSink } from "./compress.ts";
+import { bodyInit, bodySink, compressedSink } from "./compress.ts";
 import { type SinkOwner, WebSink } from "./sink.ts";
 import { type SSEStream, Writer } from "./writer.ts";
 
@@ -103,6 +103,7 @@ export function sse(
   const response = new Response(bodySink(writer.sink).readable, {
     status: config.status,
     headers: config.headers,
+    ...bodyInit(writer.sink),
   });
   liftIdleTimeout(request, config);
   watchEnds(request, writer, config);
