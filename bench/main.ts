@@ -13,7 +13,8 @@
 import { abort } from "./abort.ts";
 import type { Context } from "./context.ts";
 import { idle } from "./idle.ts";
-import { build, ROOT, type Runtime } from "./proc.ts";
+import { parseRunArgs, writeTables } from "./cli.ts";
+import { build, ROOT } from "./proc.ts";
 import { load, machine } from "./report.ts";
 import { throughput } from "./throughput.ts";
 import { ttfb } from "./ttfb.ts";
@@ -21,10 +22,8 @@ import { ttfb } from "./ttfb.ts";
 type Bench = (context: Context) => Promise<string>;
 
 const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb };
-const RUNTIMES: Runtime[] = ["deno", "bun", "node"];
 const README = `${ROOT}/bench/README.md`;
-const START = "<!-- results:start -->";
-const END = "<!-- results:end -->";
+const MARKERS = { start: "<!-- results:start -->", end: "<!-- results:end -->" };
 
 /** Benchmark 4, fan-out (bench/fanout.ts), runs in a process of its own: it spawns one per runtime. */
 async function fanout(context: Context): Promise<string> {
@@ -41,41 +40,8 @@ async function fanout(context: Context): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-function parse(args: string[]) {
-  const names = args.filter((arg) => !arg.startsWith("--"));
-  for (const name of names) {
-    if (!(name in BENCHES)) throw new Error(`unknown benchmark ${name}: ${Object.keys(BENCHES)}`);
-  }
-  const runtimeArg = args.find((arg) => arg.startsWith("--runtime="))?.slice(10);
-  const runtimes = runtimeArg ? runtimeArg.split(",") as Runtime[] : RUNTIMES;
-  for (const runtime of runtimes) {
-    if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime}`);
-  }
-  if (args.includes("--quick") && args.includes("--write")) {
-    throw new Error("--write stores full runs only, not --quick ones");
-  }
-  return {
-    quick: args.includes("--quick"),
-    write: args.includes("--write"),
-    names: names.length > 0 ? names : Object.keys(BENCHES),
-    runtimes,
-  };
-}
-
-async function writeReadme(sections: string[], header: string): Promise<void> {
-  const readme = await Deno.readTextFile(README);
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`bench/README.md lacks ${START} ... ${END}`);
-  const block = [START, "", header, "", ...sections.flatMap((s) => [s, ""]), END].join("\n");
-  await Deno.writeTextFile(README, readme.slice(0, start) + block + readme.slice(end + END.length));
-  // Keep `deno fmt --check` (CI) clean: wrap the notes as the formatter does.
-  const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", README] }).output();
-  if (!fmt.success) throw new Error("deno fmt bench/README.md failed");
-}
-
 async function main(): Promise<void> {
-  const options = parse(Deno.args);
+  const options = parseRunArgs(Deno.args, Object.keys(BENCHES), "benchmark");
   const started = performance.now();
   const log = (message: string) => console.error(`[bench ${elapsed(started)}] ${message}`);
   log("building the client and the Node server");
@@ -96,7 +62,7 @@ async function main(): Promise<void> {
     console.log(section + "\n");
   }
   log(`done in ${elapsed(started)}`);
-  if (options.write) await writeReadme(sections, header);
+  if (options.write) await writeTables(README, MARKERS, header, sections);
 }
 
 function elapsed(since: number): string {

@@ -12,6 +12,7 @@
 //
 // Loopback only; every loop is bounded and the run stops by itself.
 
+import { parseRunArgs, writeTables } from "../bench/cli.ts";
 import { buildForNode, ROOT, runJson, type Runtime } from "../bench/proc.ts";
 import { footer, load, machine, table } from "../bench/report.ts";
 import { cycles } from "./cycles.ts";
@@ -33,10 +34,8 @@ export interface SoakContext {
 type Section = (context: SoakContext) => Promise<string>;
 
 const SECTIONS: Record<string, Section> = { cycles, readers, shutdown, faults, fuzz };
-const RUNTIMES: Runtime[] = ["deno", "bun", "node"];
 const README = `${ROOT}/README.md`;
-const START = "<!-- soak:start -->";
-const END = "<!-- soak:end -->";
+const MARKERS = { start: "<!-- soak:start -->", end: "<!-- soak:end -->" };
 const BIN = `${ROOT}/node_modules/.bin`;
 
 /** The serializer fuzz, in its own process on each runtime. */
@@ -85,40 +84,8 @@ async function fuzz(context: SoakContext): Promise<string> {
   ].join("\n");
 }
 
-function parse(args: string[]) {
-  const names = args.filter((arg) => !arg.startsWith("--"));
-  for (const name of names) {
-    if (!(name in SECTIONS)) throw new Error(`unknown section ${name}: ${Object.keys(SECTIONS)}`);
-  }
-  const runtimeArg = args.find((arg) => arg.startsWith("--runtime="))?.slice(10);
-  const runtimes = runtimeArg ? runtimeArg.split(",") as Runtime[] : RUNTIMES;
-  for (const runtime of runtimes) {
-    if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime}`);
-  }
-  if (args.includes("--quick") && args.includes("--write")) {
-    throw new Error("--write stores full runs only, not --quick ones");
-  }
-  return {
-    quick: args.includes("--quick"),
-    write: args.includes("--write"),
-    names: names.length > 0 ? names : Object.keys(SECTIONS),
-    runtimes,
-  };
-}
-
-async function writeReadme(sections: string[], header: string): Promise<void> {
-  const readme = await Deno.readTextFile(README);
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md lacks ${START} ... ${END}`);
-  const block = [START, "", header, "", ...sections.flatMap((s) => [s, ""]), END].join("\n");
-  await Deno.writeTextFile(README, readme.slice(0, start) + block + readme.slice(end + END.length));
-  const fmt = await new Deno.Command(`${BIN}/deno`, { args: ["fmt", "-q", README] }).output();
-  if (!fmt.success) throw new Error("deno fmt README.md failed");
-}
-
 async function main(): Promise<void> {
-  const options = parse(Deno.args);
+  const options = parseRunArgs(Deno.args, Object.keys(SECTIONS), "section");
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   const broken: string[] = [];
@@ -146,7 +113,7 @@ async function main(): Promise<void> {
     console.log(section + "\n");
   }
   context.log(`done in ${seconds()} s`);
-  if (options.write) await writeReadme(sections, header);
+  if (options.write) await writeTables(README, MARKERS, header, sections);
   if (broken.length > 0) {
     console.error(`[soak] ${broken.length} guarantee(s) broken:\n${broken.join("\n")}`);
     Deno.exit(1);
