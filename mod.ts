@@ -56,6 +56,8 @@ export {
   parseLogId,
 } from "./src/channel/log.ts";
 export type { CloseOptions, HeartbeatOptions, SSEOptions } from "./src/options.ts";
+export type { FinalEvents, ServerCloseReason } from "./src/final.ts";
+export { type DrainOptions, Shutdown } from "./src/shutdown.ts";
 export {
   RedisBackplane,
   type RedisBackplaneOptions,

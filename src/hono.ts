@@ -9,6 +9,7 @@
 import type { Context, Env, Handler, Input } from "hono";
 import type { SSEEvent } from "./format.ts";
 import type { SSEOptions } from "./options.ts";
+import { describe } from "./_validate.ts";
 import { sse } from "./sse.ts";
 import type { SSEStream } from "./writer.ts";
 import { isAsyncIterable } from "./_util.ts";
@@ -83,6 +84,7 @@ export function streamEvents<E extends Env, P extends string, I extends Input>(
   source: HonoSource<E, P, I>,
   options?: SSEOptions,
 ): Response {
+  checkContext(c);
   const server = options?.server ?? bunServer(c.env);
   const response = sse(
     c.req.raw,
@@ -159,4 +161,21 @@ function isBunServer(value: unknown): value is NonNullable<SSEOptions["server"]>
   const server = value as Record<string, unknown>;
   return typeof server.timeout === "function" && typeof server.upgrade === "function" &&
     typeof server.publish === "function";
+}
+
+/** Throws a `TypeError` unless `c` is Hono's `Context` (a `Request` or `c.req` is a common slip). */
+function checkContext(c: unknown): void {
+  const context = c as Partial<Context> | null;
+  if (
+    typeof context === "object" && context !== null && typeof context.newResponse === "function" &&
+    context.req?.raw instanceof Request
+  ) return;
+  const got = c instanceof Request
+    ? "a Request: pass `c` itself, not `c.req.raw`"
+    : (c as { raw?: unknown } | null)?.raw instanceof Request
+    ? "Hono's `c.req`: pass `c` itself"
+    : describe(c);
+  throw new TypeError(
+    `Cannot start the stream: streamEvents() takes Hono's Context (the handler's \`c\`), got ${got}`,
+  );
 }

@@ -7,6 +7,7 @@
 
 import { formatComment, formatEvent, formatRetry, type SSEEvent } from "./format.ts";
 import type { SSEStream } from "./writer.ts";
+import { type FinalEvents, type FinalTexts, resolveFinal } from "./final.ts";
 import { checkKeys, checkSignal, positiveMs } from "./_validate.ts";
 
 /** Heartbeat settings: an interval, and a comment or an event to send. */
@@ -27,8 +28,13 @@ export interface CloseOptions {
   maxDuration?: number;
   /** Close after this many milliseconds without an event (heartbeats and comments do not count), with reason `"idle"`. */
   idleTimeout?: number;
-  /** An event written before any close the server initiates (for example `{ event: "bye", retry: 30000 }`). */
-  final?: SSEEvent;
+  /**
+   * An event written before any close the server initiates (for example
+   * `{ event: "bye", retry: 30000 }`), or one per close reason:
+   * `{ shutdown: { event: "restarting", retry: 1000 } }` says goodbye on
+   * shutdown only, not at the end of every stream.
+   */
+  final?: SSEEvent | FinalEvents;
   /** `"close"`: send `Connection: close` and close the connection when the stream ends (HTTP/1.1). */
   connection?: "close";
 }
@@ -57,7 +63,7 @@ export interface SSEOptions {
   /** Reconnection delay sent to the client first, on open (ms). */
   retry?: number;
   /** Extra response headers; they override the defaults. */
-  headers?: HeadersInit;
+  headers?: ResponseInit["headers"];
   /** Response status (default 200). */
   status?: number;
   /** When the server ends the stream. */
@@ -101,7 +107,7 @@ export interface StreamConfig {
   onReturn: boolean;
   maxDuration: number;
   idleTimeout: number;
-  final: string | null;
+  final: FinalTexts | null;
   connectionClose: boolean;
   highWaterMark: number;
   maxBuffered: number;
@@ -227,9 +233,7 @@ export function resolveOptions(options: SSEOptions = {}): StreamConfig {
     onReturn: close.onReturn ?? true,
     maxDuration: duration(close.maxDuration, "close.maxDuration"),
     idleTimeout: duration(close.idleTimeout, "close.idleTimeout"),
-    final: close.final === undefined
-      ? null
-      : prefixed("close.final", () => formatEvent(close.final!)),
+    final: resolveFinal(close.final, (name, event) => prefixed(name, () => formatEvent(event))),
     connectionClose: close.connection === "close",
     highWaterMark,
     maxBuffered,
@@ -270,7 +274,7 @@ function resolveHeartbeat(
   return { interval, bytes: new TextEncoder().encode(text) };
 }
 
-function responseHeaders(init: HeadersInit | undefined, connectionClose: boolean): Headers {
+function responseHeaders(init: ResponseInit["headers"], connectionClose: boolean): Headers {
   const headers = new Headers({
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache, no-transform",

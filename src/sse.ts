@@ -6,11 +6,13 @@
  */
 
 import { isAsyncIterable, isThenable } from "./_util.ts";
+import { describe } from "./_validate.ts";
 import { startTimers } from "./deadlines.ts";
 import { formatEvent, type SSEEvent } from "./format.ts";
 import { resolveOptions, type SSEOptions, type StreamConfig } from "./options.ts";
 import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
 import { bodyInit, bodySink, compressedSink } from "./compress.ts";
+import { trackShutdown } from "./shutdown.ts";
 import { type SinkOwner, WebSink } from "./sink.ts";
 import { type SSEStream, Writer } from "./writer.ts";
 
@@ -79,9 +81,7 @@ export function sse(
   source: Source,
   options?: SSEOptions,
 ): Response {
-  if (!(request instanceof Request)) {
-    throw new TypeError("Cannot start the stream: `request` must be a Request");
-  }
+  if (!(request instanceof Request)) throw notARequest(request);
   const config = resolveOptions(options);
   if (typeof source !== "function" && !isAsyncIterable(source)) {
     throw new TypeError(
@@ -134,6 +134,7 @@ function watchSignal(
   signal: AbortSignal,
   reason: "client" | "shutdown",
 ): void {
+  if (reason === "shutdown") trackShutdown(signal, writer);
   if (signal.aborted) return writer.end(reason, { cause: signal.reason });
   const onAbort = () => writer.end(reason, { cause: signal.reason });
   signal.addEventListener("abort", onAbort, { once: true });
@@ -225,4 +226,14 @@ function formatFinal(event: SSEEvent): string | undefined {
     console.error("edge-sse: onError returned an invalid event", invalid);
     return undefined;
   }
+}
+
+/** The error for a `request` that is not a `Request`, pointing Hono users to `c.req.raw`. */
+function notARequest(request: unknown): TypeError {
+  const raw = (request as { raw?: unknown } | null)?.raw;
+  return new TypeError(
+    raw instanceof Request
+      ? "Cannot start the stream: `request` must be a Request, got Hono's `c.req`: pass `c.req.raw`, or use streamEvents(c, ...) from edge-sse/hono"
+      : `Cannot start the stream: \`request\` must be a Request, got ${describe(request)}`,
+  );
 }

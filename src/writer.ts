@@ -6,7 +6,10 @@
  */
 
 import { type CloseReason, StreamClosed } from "./closed.ts";
-import { formatComment, formatEvent, type SSEEvent } from "./format.ts";
+import { warnWriteAfterReturn } from "./_late_write.ts";
+import { describe } from "./_validate.ts";
+import type { FinalTexts, ServerCloseReason } from "./final.ts";
+import { formatComment, formatEvent, MAX_EVENT_ID_LENGTH, type SSEEvent } from "./format.ts";
 import { type ScheduledTask, scheduler } from "./scheduler.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
 
@@ -72,8 +75,8 @@ export interface WriterOptions {
   highWaterMark: number;
   maxBuffered: number;
   dropWhenFull: boolean;
-  /** `close.final`, serialised: written before a server-initiated close. */
-  final: string | null;
+  /** `close.final` by reason, serialised: written before a server-initiated close. */
+  final: FinalTexts | null;
   /** `close.idleTimeout`; when set, the writer keeps the time of the last event. */
   idleTimeout: number;
 }
@@ -104,7 +107,7 @@ export type Cleanup = (() => void) | ScheduledTask;
 const TRUE = Promise.resolve(true);
 const FALSE = Promise.resolve(false);
 const DONE = Promise.resolve();
-const MAX_LAST_EVENT_ID = 1024;
+const MAX_LAST_EVENT_ID = MAX_EVENT_ID_LENGTH;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
 const encoder = new TextEncoder();
@@ -253,7 +256,13 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   sleep(ms: number): Promise<boolean> {
     if (typeof ms !== "number" || !(ms >= 0)) {
       return Promise.reject(
-        new RangeError(`Cannot sleep: \`ms\` must be a non-negative number, got ${String(ms)}`),
+        typeof ms === "number"
+          ? new RangeError(`Cannot sleep: \`ms\` must be a non-negative number, got ${ms}`)
+          : new TypeError(
+            `Cannot sleep: \`ms\` must be a number of milliseconds, got ${describe(ms)} ${
+              JSON.stringify(ms) ?? String(ms)
+            }`,
+          ),
       );
     }
     if (this.#end !== null) return FALSE;
@@ -320,7 +329,10 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
    */
   ready(written: Written): Promise<boolean> {
     if (written === "queued") return TRUE;
-    if (written === "closed") return FALSE;
+    if (written === "closed") {
+      if (this.#end?.reason === "returned") warnWriteAfterReturn();
+      return FALSE;
+    }
     if (this.#drain === null) {
       let resolve!: (open: boolean) => void;
       const promise = new Promise<boolean>((settle) => resolve = settle);
@@ -342,7 +354,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       this.#parts = [];
       this.#queued = 0;
     } else {
-      const final = options?.final ?? (reason === "error" ? null : this.#options.final);
+      const final = options?.final ?? this.#options.final?.[reason as ServerCloseReason] ?? null;
       if (final !== null) this.#push(final, final.length);
     }
     const cleanups = this.#cleanups;
