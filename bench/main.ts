@@ -11,6 +11,7 @@
 // never because of a number.
 
 import { abort } from "./abort.ts";
+import { compress } from "./compress.ts";
 import type { Context } from "./context.ts";
 import { idle } from "./idle.ts";
 import { parseRunArgs, writeTables } from "./cli.ts";
@@ -21,7 +22,7 @@ import { ttfb } from "./ttfb.ts";
 
 type Bench = (context: Context) => Promise<string>;
 
-const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb };
+const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb, compress };
 const README = `${ROOT}/bench/README.md`;
 const MARKERS = { start: "<!-- results:start -->", end: "<!-- results:end -->" };
 
