@@ -19,6 +19,11 @@ import { fixed, footer, load, machine, percentile, table } from "./report.ts";
 type Kind = "llm" | "metrics";
 type Encoding = "identity" | "gzip" | "br" | "zstd" | "deflate";
 const ENCODINGS: Encoding[] = ["identity", "gzip", "br", "zstd", "deflate"];
+/** The peer: Hono's streamSSE behind its compress() middleware, by default and told to take event streams. */
+const HONO = [
+  { path: "/hono/default", label: "hono compress()" },
+  { path: "/hono/sse", label: "hono compress(event-stream filter)" },
+];
 const KINDS: Kind[] = ["llm", "metrics"];
 const INTERVAL = 10;
 
@@ -166,6 +171,7 @@ async function run(
   encoding: Encoding,
   streams: number,
   events: number,
+  route = "/stream",
 ): Promise<Run> {
   const compress = encoding === "identity" ? 0 : 1;
   const ids = Array.from({ length: streams }, () => String(++nextId));
@@ -173,7 +179,7 @@ async function run(
   const results = await Promise.all(ids.map((id) =>
     readStream(
       port,
-      `/stream?kind=${kind}&compress=${compress}&n=${events}&interval=${INTERVAL}&id=${id}`,
+      `${route}?kind=${kind}&compress=${compress}&n=${events}&interval=${INTERVAL}&id=${id}`,
       encoding,
     )
   ));
@@ -238,6 +244,24 @@ export async function compress(context: Context): Promise<string> {
             encoding === "identity"
               ? ""
               : `${fixed(percentile(sink, 50), 3)} / ${fixed(percentile(sink, 99), 3)}`,
+            fixed(result.cpuPerEvent, 1),
+          ]);
+        }
+        for (const peer of HONO) {
+          context.log(`compress: ${runtime} ${kind} ${peer.label}`);
+          const result = await run(server.port, kind, "gzip", streams, events, peer.path);
+          const p50 = percentile(result.delays, 50);
+          const p99 = percentile(result.delays, 99);
+          rows.push([
+            runtime,
+            kind,
+            `${peer.label}: ${result.encoding === "identity" ? "none" : result.encoding}`,
+            fixed(result.wire / result.plain, 3),
+            fixed(result.wire / (streams * events), 0),
+            `${fixed(p50, 2)} / ${fixed(p99, 2)}`,
+            fixed(p50 - percentile(baseline!.delays, 50), 2),
+            fixed(p99 - percentile(baseline!.delays, 99), 2),
+            "",
             fixed(result.cpuPerEvent, 1),
           ]);
         }

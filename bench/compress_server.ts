@@ -4,6 +4,9 @@
 // client's Accept-Encoding asks for). See bench/compress.ts.
 //
 //   GET /stream?kind=llm|metrics&compress=0|1&n=200&interval=10&id=K
+//   GET /hono?kind=llm&filter=default|sse&n=200&interval=10&id=K
+//                     the peer: Hono's streamSSE behind Hono's compress()
+//                     middleware (by default, or told to compress event streams)
 //   GET /times?id=K   wall-clock ms when each event of stream K was sent
 //   GET /sink?kind=llm&encoding=gzip&n=200
 //                     in-process: ms from CompressingSink.write() to the
@@ -15,6 +18,9 @@
 import process from "node:process";
 import { sse, type SSEEvent } from "../mod.ts";
 import { CompressingSink, type Encoding } from "../src/compress.ts";
+import { Hono } from "hono";
+import { compress as honoCompress } from "hono/compress";
+import { streamSSE } from "hono/streaming";
 import { RandomWalk, SERIES } from "../examples/demo/metrics.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -80,6 +86,33 @@ function stream(request: Request, url: URL, server: unknown): Response {
   });
 }
 
+function honoStream(c: { req: { url: string } }, url: URL) {
+  const kind = url.searchParams.get("kind") ?? "llm";
+  const n = Number(url.searchParams.get("n") ?? 200);
+  const interval = Number(url.searchParams.get("interval") ?? 10);
+  const events = kind === "metrics" ? metricsEvents(n) : llmEvents(n);
+  const sent: number[] = [];
+  times.set(url.searchParams.get("id") ?? "0", sent);
+  // deno-lint-ignore no-explicit-any
+  return streamSSE(c as any, async (stream) => {
+    for (const event of events) {
+      sent.push(wallNow());
+      await stream.writeSSE({
+        data: typeof event.data === "string" ? event.data : JSON.stringify(event.data),
+        event: event.event,
+        id: event.id === undefined ? undefined : String(event.id),
+      });
+      await stream.sleep(interval);
+    }
+  });
+}
+
+/** Hono's compress() as documented, and told to compress event streams too. */
+const hono = new Hono();
+hono.use("/hono/default", honoCompress());
+hono.use("/hono/sse", honoCompress({ contentTypeFilter: /event-stream/ }));
+hono.get("/hono/*", (c) => honoStream(c, new URL(c.req.url)));
+
 /** What the compressor adds to each event, alone: write() to bytes handed on. */
 async function sinkLatency(url: URL): Promise<Response> {
   const kind = url.searchParams.get("kind") ?? "llm";
@@ -121,6 +154,9 @@ function handle(request: Request, server?: unknown): Response | Promise<Response
   switch (url.pathname) {
     case "/stream":
       return stream(request, url, server);
+    case "/hono/default":
+    case "/hono/sse":
+      return hono.fetch(request);
     case "/sink":
       return sinkLatency(url);
     case "/times": {
