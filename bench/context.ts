@@ -16,11 +16,17 @@ export interface Context {
 export const CONTENDERS = ["floor-a", "floor-b", "hono", "edge-sse"] as const;
 export type Contender = typeof CONTENDERS[number];
 
+/** Contenders on Node's own server only (bench/node_contenders.ts): the throughput benchmark adds them on Node. */
+export const NODE_CONTENDERS = ["better-sse", "edge-sse-node"] as const;
+export type NodeContender = typeof NODE_CONTENDERS[number];
+
 /** Contenders of the single-stream-shape benchmarks, where (a) and (b) are the same stream. */
 export const STREAM_CONTENDERS = ["floor-a", "hono", "edge-sse"] as const;
 
 /** The name of a contender in tables. */
-export function label(contender: Contender, oneFloor = false): string {
+export function label(contender: Contender | NodeContender, oneFloor = false): string {
+  if (contender === "better-sse") return "better-sse (node:http)";
+  if (contender === "edge-sse-node") return "edge-sse/node (node:http)";
   if (contender === "floor-a") return oneFloor ? "floor" : "floor (a) enqueue/event";
   if (contender === "floor-b") return "floor (b) 64 KiB chunks";
   return contender;

@@ -153,6 +153,12 @@ async function main(): Promise<void> {
     }),
   ));
   console.log("\n" + footer(await machine(), loadBefore, await load()));
+  if (runtimes.includes("node")) {
+    const { socketFanout } = await import("./fanout_sockets.ts");
+    const before = await load();
+    console.log("\n" + await socketFanout(quick, (line) => console.error(line)));
+    console.log("\n" + footer(await machine(), before, await load()));
+  }
 }
 
 if (args.includes("--child")) await child();

@@ -4,7 +4,14 @@
 import { type Shape, SHAPES } from "./shapes.ts";
 
 /** The contenders of every table. */
-export type Contender = "floor-a" | "floor-b" | "hono" | "edge-sse";
+export type Contender =
+  | "floor-a"
+  | "floor-b"
+  | "hono"
+  | "edge-sse"
+  // Node only (bench/node_contenders.ts):
+  | "better-sse"
+  | "edge-sse-node";
 
 /** What the stream does. */
 export type Mode = "throughput" | "idle" | "abort" | "ttfb";
@@ -25,7 +32,14 @@ export interface Scenario {
   shape: Shape;
 }
 
-const CONTENDERS: readonly Contender[] = ["floor-a", "floor-b", "hono", "edge-sse"];
+const CONTENDERS: readonly Contender[] = [
+  "floor-a",
+  "floor-b",
+  "hono",
+  "edge-sse",
+  "better-sse",
+  "edge-sse-node",
+];
 const MODES: readonly Mode[] = ["throughput", "idle", "abort", "ttfb"];
 
 /** Parses the query of a `/stream` request; throws on anything unknown. */

@@ -1,5 +1,6 @@
 // The bench server: one process of Deno.serve, Bun.serve or
-// @hono/node-server on 127.0.0.1, serving every contender.
+// @hono/node-server on 127.0.0.1, serving every contender (on Node, also
+// better-sse and edge-sse/node on the same node:http server).
 //
 //   GET /stream?c=<contender>&mode=<mode>&...   a stream (see scenario.ts)
 //   GET /stats   counters, edge-sse's scheduler.timers / .pending
@@ -83,9 +84,14 @@ if (isDeno) {
   });
   ready(server.port);
 } else {
-  const { serve } = await import("@hono/node-server");
-  serve(
-    { fetch: (request: Request) => handle(request, undefined), port: 0, hostname: "127.0.0.1" },
-    (info: { port: number }) => ready(info.port),
-  );
+  // @hono/node-server's listener (what its serve() runs) on a node:http
+  // server that also serves the Node-only contenders (better-sse, edge-sse/node).
+  const { getRequestListener } = await import("@hono/node-server");
+  const { createServer } = await import("node:http");
+  const { nodeContender } = await import("./node_contenders.ts");
+  const listener = getRequestListener((request: Request) => handle(request, undefined));
+  const server = createServer((req, res) => {
+    if (!nodeContender(req, res)) listener(req, res);
+  });
+  server.listen(0, "127.0.0.1", () => ready((server.address() as { port: number }).port));
 }

@@ -1,7 +1,14 @@
 // Benchmark 1: one stream, 200 000 events of 64 B and of 1 KiB `data`,
 // producer awaiting each write; events/s and MB/s counted at the client.
 
-import { type Contender, CONTENDERS, type Context, label } from "./context.ts";
+import {
+  type Contender,
+  CONTENDERS,
+  type Context,
+  label,
+  NODE_CONTENDERS,
+  type NodeContender,
+} from "./context.ts";
 import { runClient, startServer } from "./proc.ts";
 import { count, fixed, footer, load, median, ratio, table } from "./report.ts";
 
@@ -22,18 +29,23 @@ export async function throughput(context: Context): Promise<string> {
   const rounds = context.quick ? 1 : 5;
   const before = await load();
   const rows: string[][] = [];
+  const versusBetterSse: string[] = [];
   for (const runtime of context.runtimes) {
     context.log(`throughput: ${runtime}`);
+    // On Node, also better-sse and edge-sse/node on the same node:http server.
+    const contenders: (Contender | NodeContender)[] = runtime === "node"
+      ? [...CONTENDERS, ...NODE_CONTENDERS]
+      : [...CONTENDERS];
     const server = await startServer(runtime);
     try {
       // One client process for the runtime: a warm-up stream per contender,
       // then the rounds, contenders interleaved so that load changes on the
       // machine hit every contender alike.
-      const plan: { contender: Contender; size: number; warmup: boolean }[] = [];
+      const plan: { contender: Contender | NodeContender; size: number; warmup: boolean }[] = [];
       for (const size of SIZES) {
-        for (const contender of CONTENDERS) plan.push({ contender, size, warmup: true });
+        for (const contender of contenders) plan.push({ contender, size, warmup: true });
         for (let round = 0; round < rounds; round++) {
-          for (const contender of CONTENDERS) plan.push({ contender, size, warmup: false });
+          for (const contender of contenders) plan.push({ contender, size, warmup: false });
         }
       }
       const paths = plan.map(({ contender, size, warmup }) =>
@@ -42,10 +54,10 @@ export async function throughput(context: Context): Promise<string> {
       const runs = await runClient<Run>({ mode: "throughput", port: server.port, paths }, 600_000);
       for (const size of SIZES) {
         const medians = new Map<
-          Contender,
+          Contender | NodeContender,
           { eventsPerSecond: number; mbps: number; cpu: number; nsPerEvent: number }
         >();
-        for (const contender of CONTENDERS) {
+        for (const contender of contenders) {
           const mine = runs.filter((_, i) =>
             !plan[i].warmup && plan[i].contender === contender && plan[i].size === size
           );
@@ -60,7 +72,18 @@ export async function throughput(context: Context): Promise<string> {
         const floorB = medians.get("floor-b")!.eventsPerSecond;
         const floorBCpu = medians.get("floor-b")!.nsPerEvent;
         const hono = medians.get("hono")!.eventsPerSecond;
-        for (const contender of CONTENDERS) {
+        const betterSse = medians.get("better-sse")?.eventsPerSecond;
+        if (betterSse !== undefined) {
+          const nodeEntry = medians.get("edge-sse-node")!.eventsPerSecond;
+          const edge = medians.get("edge-sse")!.eventsPerSecond;
+          versusBetterSse.push(
+            `${size === 64 ? "64 B" : "1 KiB"}: edge-sse/node ${
+              ratio(nodeEntry, betterSse, true)
+            }` +
+              `, edge-sse through @hono/node-server ${ratio(edge, betterSse, true)}`,
+          );
+        }
+        for (const contender of contenders) {
           const m = medians.get(contender)!;
           rows.push([
             runtime,
@@ -105,13 +128,23 @@ export async function throughput(context: Context): Promise<string> {
     "process's CPU time (all threads) over the stream, per event: less sensitive than events/s " +
     "to other load on the machine. Client CPU: the Node client's CPU time over the stream's " +
     "duration (near 100 %: the client was the limit).",
+    ...(versusBetterSse.length === 0 ? [] : [
+      "",
+      "Node, events/s against better-sse on node:http (target: edge-sse/node ahead): " +
+      versusBetterSse.join("; ") + ".",
+    ]),
     "",
     footer(context.machine, before, after),
   ].join("\n");
 }
 
 /** Every event must have arrived: a short count means the benchmark is broken. */
-function check(run: Run, events: number, contender: Contender, runtime: string): void {
+function check(
+  run: Run,
+  events: number,
+  contender: Contender | NodeContender,
+  runtime: string,
+): void {
   if (run.status !== 200 || run.events < events) {
     throw new Error(
       `throughput ${runtime} ${contender}: status ${run.status}, ${run.events}/${events} events`,
