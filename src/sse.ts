@@ -129,7 +129,8 @@ function watchEnds(request: Request, writer: Writer, config: StreamConfig): void
   if (config.shutdown) watchSignal(writer, config.shutdown, "shutdown");
 }
 
-function watchSignal(
+/** Ends `writer` with `reason` when `signal` aborts (at once if it has). */
+export function watchSignal(
   writer: Writer,
   signal: AbortSignal,
   reason: "client" | "shutdown",
@@ -141,7 +142,8 @@ function watchSignal(
   writer.onEnd(() => signal.removeEventListener("abort", onAbort));
 }
 
-function run(writer: Writer, source: Source, config: StreamConfig): void {
+/** Runs `source` on `writer`: its settling, values and errors end the stream as the options say. */
+export function run(writer: Writer, source: Source, config: StreamConfig): void {
   // The closures below live as long as the stream: they keep two fields, not
   // the whole config (see the writer's options above).
   const { onReturn, onError } = config;

@@ -135,7 +135,6 @@ interface Drain {
  * path ({@linkcode Writer.end}).
  */
 export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
-  readonly request: Request;
   /** Where the bytes go. */
   readonly sink: S;
 
@@ -157,12 +156,24 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #cleanups: Cleanup[] = [];
   #dropped = 0;
   #lastEventId: string | null | undefined;
+  #request: Request | (() => Request);
   #lastWriteAt: number;
   #lastEventAt: number;
 
-  /** Creates the writer and its sink (given the writer to call back), and queues the preamble. */
-  constructor(request: Request, options: WriterOptions, openSink: (owner: SinkOwner) => S) {
-    this.request = request;
+  /**
+   * Creates the writer and its sink (given the writer to call back), and
+   * queues the preamble. `request` may be a function that builds it when first read (the Node
+   * entry's view of an `IncomingMessage`); `lastEventId`, when given, is the
+   * stream's last event id without reading the request.
+   */
+  constructor(
+    request: Request | (() => Request),
+    options: WriterOptions,
+    openSink: (owner: SinkOwner) => S,
+    lastEventId?: string | null,
+  ) {
+    this.#request = request;
+    this.#lastEventId = lastEventId;
     this.#options = options;
     this.#lastWriteAt = this.#lastEventAt = scheduler.now();
     this.sink = openSink(this);
@@ -217,6 +228,11 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
     return this.#queued > 0 && !this.#consumerWaiting;
+  }
+
+  get request(): Request {
+    if (typeof this.#request === "function") this.#request = this.#request();
+    return this.#request;
   }
 
   get lastEventId(): string | null {
