@@ -182,13 +182,13 @@ let shutdown = new AbortController();
 
 /** A stream under load for the shutdown test: numbered events, each acked once send() resolved true. */
 function load(request: Request, id: string, options: SSEOptions): Response {
-  const data = "y".repeat(256);
+  const data = "y".repeat(512);
   return sse(request, async (stream) => {
     track(stream.closed);
     let n = 0;
     while (await stream.send({ id: ++n, data })) {
       stats.acked[id] = n;
-      if (n % 4 === 0) await stream.sleep(10);
+      if (n % 2 === 0) await stream.sleep(10);
     }
   }, { ...options, shutdown: shutdown.signal });
 }

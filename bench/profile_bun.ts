@@ -1,0 +1,57 @@
+// Where Bun's time goes per 1 KiB event: the bench server's edge-sse (or
+// hono) throughput stream under Bun's sampling profiler, read by the bench
+// client (Node, raw sockets) in its own process.
+//
+//   node_modules/.bin/esbuild bench/client.ts --bundle --platform=node --format=esm \
+//     --outfile=.build/bench/client.mjs      (npm run bench builds it too)
+//   node_modules/.bin/bun --cpu-prof-md --cpu-prof-dir=.build/profile bench/profile_bun.ts edge-sse 1024
+//
+// Writes .build/profile/*.md (self and total time per function). Used for
+// the "Bun, 1 KiB events" notes in bench/README.md.
+
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { edge } from "./edge.ts";
+import { honoApp } from "./hono_app.ts";
+import { parseScenario } from "./scenario.ts";
+
+const contender = process.argv[2] ?? "edge-sse";
+const size = Number(process.argv[3] ?? 1024);
+const events = Number(process.argv[4] ?? 300_000);
+
+// deno-lint-ignore no-explicit-any
+const Bun = (globalThis as any).Bun;
+const server = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  fetch(request: Request, bunServer: unknown) {
+    const url = new URL(request.url);
+    if (url.pathname === "/cpu") {
+      const { user, system } = process.cpuUsage();
+      return Response.json({ micros: user + system });
+    }
+    const scenario = parseScenario(url);
+    return scenario.contender === "hono"
+      ? honoApp.fetch(request)
+      : edge(request, scenario, bunServer as never);
+  },
+});
+
+const path = `/stream?c=${contender}&mode=throughput&n=${events}&size=${size}`;
+const job = { mode: "throughput", port: server.port, paths: [path, path] };
+const client = spawn("node", [".build/bench/client.mjs", JSON.stringify(job)], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
+let output = "";
+client.stdout.on("data", (chunk: Uint8Array) => output += new TextDecoder().decode(chunk));
+client.on("exit", (code: number) => {
+  for (const line of output.trim().split("\n")) {
+    const r = JSON.parse(line);
+    console.error(
+      `${contender} ${size} B: ${Math.round(r.events / (r.ms / 1000))} events/s, ` +
+        `server CPU ${Math.round((r.serverCpuMs * 1e6) / r.events)} ns/event`,
+    );
+  }
+  server.stop(true);
+  process.exit(code ?? 0);
+});
