@@ -9,7 +9,7 @@
  * @module
  */
 
-import { sse, type SSEOptions } from "../../mod.ts";
+import { Shutdown, sse, type SSEEvent, type SSEOptions } from "../../mod.ts";
 import { ChatRoom } from "./chat.ts";
 import { CloseLog } from "./closes.ts";
 import { metrics } from "./metrics.ts";
@@ -24,12 +24,23 @@ export interface DemoOptions {
   limit?: number;
   /** Milliseconds between `/metrics` samples (default 500). */
   sample?: number;
+  /** The server's graceful shutdown (default: one of its own, as `app.shutdown`). */
+  shutdown?: Shutdown;
 }
 
 /** A fetch handler. Bun passes its server as `server`; other runtimes pass other things. */
 export interface DemoApp {
   fetch(request: Request, server?: unknown): Response | Promise<Response>;
+  /** Every stream's shutdown: `app.shutdown.drain()` on SIGTERM. */
+  readonly shutdown: Shutdown;
 }
+
+/** Written to every stream when the server shuts down; the page reconnects 2 s later. */
+const RESTARTING: SSEEvent = {
+  event: "restarting",
+  data: "the server is restarting",
+  retry: 2_000,
+};
 
 /** Creates the demo with its own close log and chat room. */
 export function createApp(options: DemoOptions = {}): DemoApp {
@@ -38,8 +49,10 @@ export function createApp(options: DemoOptions = {}): DemoApp {
   const sample = options.sample ?? 500;
   const closes = new CloseLog();
   const chat = new ChatRoom();
+  const shutdown = options.shutdown ?? new Shutdown();
 
   return {
+    shutdown,
     fetch(request: Request, server?: unknown): Response | Promise<Response> {
       const { pathname } = new URL(request.url);
       if (request.method === "POST" && pathname === "/chat") return chat.post(request);
@@ -49,7 +62,12 @@ export function createApp(options: DemoOptions = {}): DemoApp {
       }
       // Bun closes a connection after 10 s without a byte (its default
       // idleTimeout); passing its server lets edge-sse lift that per stream.
-      const base: SSEOptions = { server: bunServer(server) };
+      // Every stream ends on shutdown.drain(), saying so (a normal end does not).
+      const base: SSEOptions = {
+        server: bunServer(server),
+        shutdown: shutdown.signal,
+        close: { final: { shutdown: RESTARTING } },
+      };
       switch (pathname) {
         case "/":
           return new Response(renderPage(runtimeName()), {
@@ -76,9 +94,12 @@ export function createApp(options: DemoOptions = {}): DemoApp {
                 // Written before the server closes the stream; `retry` sets
                 // how long the browser waits before it reconnects.
                 final: {
-                  event: "bye",
-                  data: { reason: "max-duration", after: limit },
-                  retry: 2_000,
+                  "max-duration": {
+                    event: "bye",
+                    data: { reason: "max-duration", after: limit },
+                    retry: 2_000,
+                  },
+                  shutdown: RESTARTING,
                 },
               },
             },
@@ -99,7 +120,7 @@ export function createApp(options: DemoOptions = {}): DemoApp {
         case "/closes":
           return sse(request, (stream) => closes.watch(stream), {
             ...base,
-            close: { onReturn: false },
+            close: { onReturn: false, final: { shutdown: RESTARTING } },
           });
         default:
           return new Response("not found\n", { status: 404 });
