@@ -24,6 +24,8 @@ await build({
   splitting: true,
   format: "esm",
   platform: "neutral",
+  // dist/*.js.map, with the TypeScript sources inside (sourcesContent).
+  sourcemap: true,
   target: "es2022",
   // Peer dependencies stay imports.
   external: Object.keys(readPackage().peerDependencies ?? {}),

@@ -92,6 +92,30 @@ export const response: Response = sse(new Request("http://localhost/"), (s) => s
 export default app;
 `;
 
+// Uses every entry point's public types, compiled without the DOM lib: what a
+// Node or Bun project sees (issue 14: HeadersInit and BodyInit are DOM-only).
+const noDom = `
+import { Channel, Shutdown, sse, type SSEOptions } from "edge-sse";
+import { connect, type ConnectInit, events } from "edge-sse/client";
+import { sseHandler } from "edge-sse/hono";
+
+const options: SSEOptions = { headers: { "x-a": "b" }, close: { final: { shutdown: { event: "bye" } } } };
+const shutdown = new Shutdown();
+export const response: Response = sse(new Request("http://localhost/"), (s) => s.send("x"), {
+  ...options,
+  shutdown: shutdown.signal,
+});
+const init: ConnectInit = { headers: [["x-a", "b"]], body: "{}", reconnect: false };
+export const stream = connect("http://localhost/", init);
+export const read = events;
+export const route = sseHandler(async (s) => void await s.send("x"));
+export const channel = new Channel<{ n: number }>();
+`;
+
+function readPackage(): { devDependencies: Record<string, string> } {
+  return JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+}
+
 describe("the npm tarball, installed into a new project", () => {
   let dir: string;
   let project: string;
@@ -116,7 +140,12 @@ describe("the npm tarball, installed into a new project", () => {
         name: "edge-sse-smoke",
         private: true,
         type: "module",
-        dependencies: { "edge-sse": `file:${tarball}`, hono: "^4" },
+        dependencies: {
+          "edge-sse": `file:${tarball}`,
+          hono: "^4",
+          // Bun's types, as a Bun project has them (they bring @types/node).
+          "bun-types": readPackage().devDependencies["bun-types"],
+        },
       }),
     );
     ok(
@@ -137,10 +166,59 @@ describe("the npm tarball, installed into a new project", () => {
       assert.ok(files.includes(`dist/${name}.d.ts`), `dist/${name}.d.ts`);
     }
     const unexpected = files.filter((path) =>
-      !/^dist\/.+\.(js|d\.ts)$/.test(path) &&
+      !/^dist\/.+\.(js|js\.map|d\.ts)$/.test(path) &&
       !["package.json", "README.md", "LICENSE"].includes(path)
     );
     assert.deepEqual(unexpected, []);
+  });
+
+  test("every .js file ships with its sourcemap, which holds the TypeScript sources", () => {
+    const scripts = files.filter((path) => path.endsWith(".js"));
+    assert.ok(scripts.length >= 3);
+    for (const script of scripts) {
+      assert.ok(files.includes(`${script}.map`), `${script}.map`);
+      const text = readFileSync(join(project, "node_modules", "edge-sse", script), "utf8");
+      assert.match(text, /\/\/# sourceMappingURL=[\w.-]+\.js\.map\n?$/, script);
+    }
+    const sources: string[] = [];
+    for (const script of scripts) {
+      const map = JSON.parse(
+        readFileSync(join(project, "node_modules", "edge-sse", `${script}.map`), "utf8"),
+      );
+      assert.equal(map.sources.length, map.sourcesContent.length, script);
+      sources.push(...map.sources);
+    }
+    assert.ok(sources.every((source) => source.endsWith(".ts")), String(sources));
+    for (const file of ["src/format.ts", "src/writer.ts", "src/client/connect.ts"]) {
+      assert.ok(sources.some((source) => source.endsWith(file)), file);
+    }
+  });
+
+  test("the types need no DOM lib: skipLibCheck false under @types/node, bun-types and deno check", () => {
+    writeFileSync(join(project, "no-dom.ts"), noDom);
+    const tsc = (types: string) =>
+      run(process.execPath, [
+        join(root, "node_modules", "typescript", "bin", "tsc"),
+        ...["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext"],
+        ...["--target", "es2022", "--lib", "es2022", "--types", types],
+        ...["--skipLibCheck", "false", "no-dom.ts"],
+      ], project);
+    ok(tsc("node"), "tsc with @types/node only");
+    ok(tsc("bun-types"), "tsc with bun-types only");
+    const forDeno = noDom.replace(/from "(edge-sse[^"]*)"/g, 'from "npm:$1"')
+      .replace('from "hono"', 'from "npm:hono@^4"');
+    writeFileSync(join(project, "no-dom-deno.ts"), forDeno);
+    const denoJson = join(project, "deno.json");
+    const before = readFileSync(denoJson, "utf8");
+    writeFileSync(
+      denoJson,
+      JSON.stringify({ nodeModulesDir: "manual", compilerOptions: { skipLibCheck: false } }),
+    );
+    try {
+      ok(run(bin("deno"), ["check", "no-dom-deno.ts"], project), "deno check, skipLibCheck false");
+    } finally {
+      writeFileSync(denoJson, before);
+    }
   });
 
   test("Node imports edge-sse, edge-sse/client and edge-sse/hono", () => {
