@@ -10,7 +10,7 @@ import { timeout } from "hono/timeout";
 import type { CloseReason, SSEStream } from "../../mod.ts";
 import { sseHandler, streamEvents } from "../../hono.ts";
 import { runtime, serve, type TestServer, within } from "../_server.ts";
-import { readUntil } from "../_read.ts";
+import { BodyReader, readUntil } from "../_read.ts";
 
 type AppEnv = { Variables: { user: string } };
 
@@ -125,25 +125,14 @@ describe(`Hono routes on ${runtime}`, () => {
 
   /** Reads the three stepped events one at a time, releasing the next after each. */
   async function readStepped(response: Response): Promise<string> {
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
+    const body = new BodyReader(response);
     for (let n = 1; n <= 3; n++) {
-      await within(
-        (async () => {
-          while (!text.includes(`"n":${n},`)) {
-            const { value, done } = await reader.read();
-            if (done) throw new Error(`the stream ended before event ${n}: ${text}`);
-            text += decoder.decode(value, { stream: true });
-          }
-        })(),
-        3000,
-        `event ${n} (a buffered body holds it back)`,
-      );
+      // A buffered body would hold the event back until the timeout.
+      await body.until(`"n":${n},`, 3000);
       steps[n - 1].open();
     }
-    await reader.cancel().catch(() => {});
-    return text;
+    await body.cancel();
+    return body.text;
   }
 
   test("events stream through a Hono route with params and variables", async () => {

@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import Koa from "koa";
 import type { SSEStream } from "../../mod.ts";
 import { sse } from "../../node.ts";
-import { readUntil } from "../_read.ts";
+import { BodyReader, readUntil } from "../_read.ts";
 import { runtime, within } from "../_server.ts";
 
 /** Sends three events, each only once the test has read the one before: a buffering middleware makes the test time out. */
@@ -31,26 +31,14 @@ function stepped(): { handler: (stream: SSEStream) => Promise<void>; next: () =>
 async function readSteps(url: string, init: RequestInit = {}): Promise<Response> {
   const response = await within(fetch(url, init), 3000, `headers of ${url}`);
   assert.equal(response.status, 200);
-  const body = response.body!;
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
+  const body = new BodyReader(response);
   for (let n = 1; n <= 3; n++) {
-    await within(
-      (async () => {
-        while (!text.includes(`data: {"n":${n}}`)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`body ended before step ${n}: ${JSON.stringify(text)}`);
-          text += decoder.decode(value, { stream: true });
-        }
-      })(),
-      3000,
-      `step ${n} (a buffering middleware holds it back)`,
-    );
+    // A buffering middleware would hold the step back until the timeout.
+    await body.until(`data: {"n":${n}}`, 3000);
     steps.next();
   }
-  await reader.cancel().catch(() => {});
-  assert.match(text, /^:\n\nevent: step\nid: 1\ndata: \{"n":1\}\n\nevent: step\nid: 2\n/);
+  await body.cancel();
+  assert.match(body.text, /^:\n\nevent: step\nid: 1\ndata: \{"n":1\}\n\nevent: step\nid: 2\n/);
   return response;
 }
 
