@@ -3,20 +3,29 @@
 // `npm start -- --https`: the same over HTTPS, where browsers speak HTTP/2
 // (no six-connection limit per origin), at https://localhost:8443/ with a
 // self-signed certificate that `openssl` makes at startup (the browser warns
-// once: it trusts no one's self-signed certificate). PORT sets the port.
+// once: it trusts no one's self-signed certificate). PORT sets the port, HOST
+// the address; SIGTERM or Ctrl-C drains the streams, as examples/deno.ts does.
 import { app } from "./app.ts";
 
 if (Deno.args.includes("--https")) {
   const { cert, key } = await selfSignedCertificate();
   const port = Number(Deno.env.get("PORT") ?? 8443);
-  Deno.serve({
+  const hostname = Deno.env.get("HOST") ?? "localhost";
+  const server = Deno.serve({
     port,
-    hostname: "localhost",
+    hostname,
     cert,
     key,
     onListen: ({ port }) =>
-      console.log(`edge-sse demo on Deno, HTTPS and HTTP/2: https://localhost:${port}/`),
+      console.log(`edge-sse demo on Deno, HTTPS and HTTP/2: https://${hostname}:${port}/`),
   }, app.fetch);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, async () => {
+      await app.shutdown.drain({ timeout: 5_000 });
+      await server.shutdown();
+      Deno.exit(0);
+    });
+  }
 } else {
   await import("../deno.ts");
 }
