@@ -12,6 +12,7 @@
 
 import { abort } from "./abort.ts";
 import { compress } from "./compress.ts";
+import { http2 } from "./http2.ts";
 import type { Context } from "./context.ts";
 import { idle } from "./idle.ts";
 import { parseRunArgs, writeTables } from "./cli.ts";
@@ -22,7 +23,7 @@ import { ttfb } from "./ttfb.ts";
 
 type Bench = (context: Context) => Promise<string>;
 
-const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb, compress };
+const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb, compress, http2 };
 const README = `${ROOT}/bench/README.md`;
 const MARKERS = { start: "<!-- results:start -->", end: "<!-- results:end -->" };
 
