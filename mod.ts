@@ -34,12 +34,7 @@ export {
 } from "./src/channel/durable_object_log.ts";
 export { type CloseReason, StreamClosed } from "./src/closed.ts";
 export { encodeEvent, formatEvent, type SSEEvent } from "./src/format.ts";
-export {
-  type History,
-  type HistoryResult,
-  MemoryHistory,
-  type MemoryHistoryOptions,
-} from "./src/channel/history.ts";
+export { MemoryLog, type MemoryLogOptions } from "./src/channel/memory_log.ts";
 export {
   type ChannelEvent,
   type ChannelMessage,

@@ -37,9 +37,9 @@ serve({
     if (url.pathname === "/publish") {
       const from = Number(url.searchParams.get("from"));
       const to = Number(url.searchParams.get("to") ?? from);
-      let delivered = 0;
-      for (let n = from; n <= to; n++) delivered += channel.publish({ data: `${name} ${n}` });
-      return Response.json({ delivered });
+      const ids: Promise<string>[] = [];
+      for (let n = from; n <= to; n++) ids.push(channel.publish({ data: `${name} ${n}` }));
+      return Promise.all(ids).then((ids) => Response.json({ ids }));
     }
     return sse(request, (stream) => channel.subscribe(stream), { heartbeat: false });
   },

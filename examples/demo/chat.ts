@@ -21,12 +21,8 @@ export const MAX_TEXT = 280;
 /** The largest request body `POST /chat` reads, in bytes. */
 export const MAX_BODY = 4096;
 
-/**
- * An id no history holds. A first visit has no last event id; subscribing it
- * with this one makes the channel replay every message it keeps (with
- * `onMissingId: "all"`), so the page opens with the recent conversation.
- */
-const FIRST_VISIT = "first-visit";
+/** How many recent messages a first visit gets. */
+const FIRST_VISIT_MESSAGES = 50;
 
 /** A chat room: its channel keeps the last 50 messages of the last hour for replay. */
 export class ChatRoom {
@@ -35,9 +31,12 @@ export class ChatRoom {
     onMissingId: "all",
   });
 
-  /** Sends `stream` the messages after its last event id, then live ones until it ends. */
+  /**
+   * Sends `stream` the messages after its last event id (a first visit: the
+   * recent conversation), then live ones until it ends.
+   */
   subscribe(stream: SSEStream): Promise<CloseReason> {
-    return this.channel.subscribe(stream, { lastEventId: stream.lastEventId ?? FIRST_VISIT });
+    return this.channel.subscribe(stream, { replay: FIRST_VISIT_MESSAGES });
   }
 
   /** Handles `POST /chat` with a JSON body `{ "name": "...", "text": "..." }`. */
@@ -48,7 +47,15 @@ export class ChatRoom {
     if (body.length > MAX_BODY) return refuse(413, `the body is over ${MAX_BODY} bytes`);
     const message = parseMessage(body);
     if (typeof message === "string") return refuse(400, message);
-    this.channel.publish({ event: "message", data: { ...message, at: new Date().toISOString() } });
+    try {
+      await this.channel.publish({
+        event: "message",
+        data: { ...message, at: new Date().toISOString() },
+      });
+    } catch (error) {
+      console.error("chat: a message could not be stored", error);
+      return refuse(503, "the message could not be stored; try again");
+    }
     return new Response(null, { status: 204 });
   }
 }

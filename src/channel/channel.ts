@@ -1,36 +1,38 @@
 /**
- * `Channel`: one event, many streams. Fan-out of pre-serialised bytes,
- * increasing ids, replay from a history on reconnect, and a backplane to
- * reach the subscribers of other instances.
+ * `Channel`: one event, many streams. Every event goes through the channel's
+ * log, which gives it its position (the SSE id); the channel tails the log
+ * and fans each entry out as pre-serialised bytes, replays from the log on
+ * reconnect, and merges replay and live entries by offset.
  *
  * @module
  */
 
 import type { Backplane } from "./backplane.ts";
 import type { CloseReason } from "../closed.ts";
-import { formatEvent, type SSEEvent } from "../format.ts";
+import { encodeEvent, formatEvent, type SSEEvent } from "../format.ts";
 import {
   type ChannelOptions,
   resolveChannelOptions,
   resolveSubscribeOptions,
   type SubscribeOptions,
 } from "./channel_options.ts";
+import type { ChannelLog, LogEntry, LogPosition, LogRead } from "./log.ts";
+import type { MemoryLog } from "./memory_log.ts";
 import {
   type ChannelEvent,
   type ChannelMessage,
-  createMessage,
   decodeEnvelope,
   encodeMessage,
+  envelopeOf,
 } from "./message.ts";
-import { Replay } from "./replay.ts";
 import type { SSEStream } from "../writer.ts";
-import { Subscriber } from "./subscriber.ts";
+import { type Delivery, positionOf, Subscriber } from "./subscriber.ts";
 
 /**
- * Broadcasts events to every subscribed stream. Each event is serialised once
- * and the same bytes are queued on every stream; a stream that reads slowly
- * is bounded by its own `maxBuffered` / `onSlowConsumer` and never delays
- * the others.
+ * Broadcasts events to every subscribed stream, in the order of the
+ * channel's log. Each event is serialised once and the same bytes are queued
+ * on every stream; a stream that reads slowly is bounded by its own
+ * `maxBuffered` / `onSlowConsumer` and never delays the others.
  *
  * @example A chat room on Deno
  * ```ts ignore
@@ -40,39 +42,57 @@ import { Subscriber } from "./subscriber.ts";
  *
  * Deno.serve(async (request) => {
  *   if (request.method === "POST") {
- *     room.publish({ event: "message", data: await request.json() });
+ *     await room.publish({ event: "message", data: await request.json() });
  *     return new Response(null, { status: 204 });
  *   }
- *   // Replays what a reconnecting client missed (Last-Event-ID), then live events.
- *   return sse(request, (stream) => room.subscribe(stream));
+ *   // Replays what a reconnecting client missed (Last-Event-ID), or the last
+ *   // 20 messages to a first visit, then live events.
+ *   return sse(request, (stream) => room.subscribe(stream, { replay: 20 }));
  * });
  * ```
  */
 export class Channel<T = unknown> {
-  /** Resolves once the backplane is subscribed (at once without one); rejects if that failed. */
+  /** Resolves once the log's tail (and the backplane) is open; rejects if that failed. */
   readonly ready: Promise<void>;
   #subscribers = new Set<Subscriber<T>>();
-  #replay: Replay<T> | null;
+  #log: ChannelLog;
+  #memory: MemoryLog | null;
+  #replays: boolean;
   #ids: boolean;
-  #lastId = 0;
+  #onMissingId: "reset" | "all";
   #backplane: Backplane | null;
   #origin: string;
   #onError: (error: unknown) => void;
   #closed = false;
+  /** The message being appended to the memory log, so its tail need not decode it again. */
+  #appending: { envelope: string; message: (entry: LogEntry) => ChannelMessage<T> } | null = null;
+  /** Messages made of memory log entries, for replays. */
+  #messages = new WeakMap<LogEntry, ChannelMessage<T>>();
 
   /** Throws a `TypeError` or `RangeError` for invalid options. */
   constructor(options: ChannelOptions<T> = {}) {
     const config = resolveChannelOptions(options);
-    this.#replay = config.history === null
-      ? null
-      : new Replay(config.history, config.onMissingId, (error) => this.#report(error));
+    this.#log = config.log;
+    this.#memory = config.memory;
+    this.#replays = config.replays;
     this.#ids = config.ids;
+    this.#onMissingId = config.onMissingId;
     this.#onError = config.onError;
     const backplane = this.#backplane = config.backplane;
     this.#origin = crypto.randomUUID();
-    this.ready = backplane === null
-      ? Promise.resolve()
-      : Promise.resolve().then(() => backplane.subscribe(this.#receive));
+    let opened: Promise<void>;
+    try {
+      // Opened at once: a memory log's tail is attached before the first publish.
+      opened = Promise.resolve(this.#log.open(this.#onEntry, (error) => this.#report(error)));
+    } catch (error) {
+      opened = Promise.reject(error);
+    }
+    this.ready = Promise.all([
+      opened,
+      backplane === null
+        ? undefined
+        : Promise.resolve().then(() => backplane.subscribe(this.#receive)),
+    ]).then(() => {});
     this.ready.catch((error) => this.#report(error));
   }
 
@@ -88,9 +108,14 @@ export class Channel<T = unknown> {
 
   /**
    * Attaches `stream` until it ends (for any reason), first replaying what
-   * came after its last event id. Resolves with the stream's close reason,
-   * so `sse(request, (stream) => channel.subscribe(stream))` is a complete
+   * came after its last event id (or, to a first visit, the last `replay`
+   * events). Resolves with the stream's close reason, so
+   * `sse(request, (stream) => channel.subscribe(stream))` is a complete
    * handler. On a closed channel the stream is closed at once.
+   *
+   * Live events that arrive while the replay is read and written wait, and
+   * follow it without a gap or a duplicate; when the log cannot replay
+   * everything the client missed, it gets one `reset` event instead of a part.
    *
    * @example Only one user's notifications
    * ```ts ignore
@@ -103,60 +128,107 @@ export class Channel<T = unknown> {
    * ```
    */
   subscribe(stream: SSEStream, options: SubscribeOptions<T> = {}): Promise<CloseReason> {
-    const { filter, lastEventId } = resolveSubscribeOptions(stream, options);
+    const { filter, lastEventId, replay } = resolveSubscribeOptions(stream, options);
     const subscriber = new Subscriber<T>(stream, filter);
     if (this.#closed) {
       stream.close().catch(() => {});
       return stream.closed;
     }
     if (!subscriber.open) return stream.closed;
-    if (this.#replay !== null && lastEventId !== null) {
-      this.#replay.start(subscriber, lastEventId);
-    }
+    const position: LogPosition | null = !this.#replays
+      ? null
+      : lastEventId !== null
+      ? { after: lastEventId }
+      : replay > 0
+      ? { last: replay }
+      : null;
+    // Attached first, holding live entries back: nothing appended from here
+    // on can fall between the read and the live tail.
+    if (position !== null) subscriber.backlog = [];
     this.#subscribers.add(subscriber);
     subscriber.onEnd(() => this.#subscribers.delete(subscriber));
+    if (position !== null) {
+      this.#replay(subscriber, position).catch((error) => {
+        this.#report(error);
+        stream.close().catch(() => {});
+      });
+    }
     return stream.closed;
   }
 
   /**
-   * Sends `event` to every subscriber (and, through the backplane, to the
-   * subscribers of other instances) without waiting for any. Returns how many
-   * local subscribers it was queued for. Throws a `TypeError` or `RangeError`
-   * for an invalid event, like `formatEvent()`; returns 0 once closed.
+   * Appends `event` to the channel's log, which delivers it to every
+   * subscriber of every instance, in the log's order. Resolves with the
+   * event's id once the log has stored it (at once for the memory log; for
+   * Redis, once Redis acknowledged it) and rejects if it was not stored
+   * (the log unreachable, the channel closed): `await` it, or `.catch()` it.
+   * Throws a `TypeError` or `RangeError` for an invalid event, like
+   * `formatEvent()`.
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Channel } from "@edge-sse/core";
    *
    * const prices = new Channel<{ symbol: string; price: number }>();
-   * prices.publish({ event: "price", data: { symbol: "ACME", price: 12.5 } }); // 0: nobody listens yet
+   * const id = await prices.publish({ event: "price", data: { symbol: "ACME", price: 12.5 } });
+   * assert.match(id, /^\w+-1$/); // the memory log's epoch, then the position
    * ```
    */
-  publish(event: ChannelEvent<T>): number {
+  publish(event: ChannelEvent<T>): Promise<string> {
     if (event === null || typeof event !== "object") {
       throw new TypeError(
         "Channel.publish(): `event` must be an object like { event?, id?, data? }",
       );
     }
-    if (this.#closed) return 0;
-    if (event.id !== undefined) this.#observe(event.id);
-    else if (this.#ids) event = { ...event, id: this.#nextId() };
-    const message = createMessage(event);
+    const { id: given, ...rest } = event;
+    const plain = rest as ChannelEvent<T>;
+    // Formatting checks the event (and its id) before anything is stored.
+    const bytes = encodeEvent(plain as SSEEvent);
+    if (given !== undefined) formatEvent({ id: given });
+    if (this.#closed) return Promise.reject(new Error("Cannot publish: the channel is closed"));
+    const envelope = envelopeOf(plain);
+    const memory = this.#memory;
+    if (memory === null) {
+      if (given !== undefined) {
+        throw new TypeError(
+          "Channel.publish(): the channel's log assigns ids; remove `id` from the event",
+        );
+      }
+      return this.ready.then(() => this.#log.append(envelope)).then((entry) => entry.id);
+    }
+    this.#appending = {
+      envelope,
+      message: (entry) => ({
+        id: this.#ids ? entry.id : undefined,
+        bytes: this.#ids ? withId(entry.id, bytes) : bytes,
+        event: this.#ids ? { ...plain, id: entry.id } : plain,
+      }),
+    };
+    let entry: LogEntry;
+    try {
+      entry = memory.appendNow(envelope, given === undefined ? undefined : String(given));
+    } finally {
+      this.#appending = null;
+    }
     if (this.#backplane !== null) {
+      const message = this.#messages.get(entry)!;
       try {
-        Promise.resolve(this.#backplane.publish(encodeMessage(message, this.#origin)))
+        Promise.resolve(
+          this.#backplane.publish(encodeMessage({ ...message, id: entry.id }, this.#origin)),
+        )
           .catch((error) => this.#report(error));
       } catch (error) {
         this.#report(error);
       }
     }
-    return this.#deliver(message);
+    return Promise.resolve(entry.id);
   }
 
   /**
    * Closes every subscribed stream (after `final`, else each stream's
-   * `close.final`), stops the backplane, and refuses new subscribers.
-   * Resolves once every stream has ended.
+   * `close.final`), stops the log's tail and the backplane, and refuses new
+   * subscribers. Resolves once every stream has ended.
    *
    * @example
    * ```ts
@@ -170,26 +242,63 @@ export class Channel<T = unknown> {
     if (final !== undefined) formatEvent(final as SSEEvent);
     if (!this.#closed) {
       this.#closed = true;
-      const backplane = this.#backplane;
-      if (backplane !== null) {
-        try {
-          await backplane.close();
-        } catch (error) {
-          this.#report(error);
-        }
+      const closing = [this.#log.close(), this.#backplane?.close()];
+      for (const result of await Promise.allSettled(closing)) {
+        if (result.status === "rejected") this.#report(result.reason);
       }
     }
     await Promise.all([...this.#subscribers].map(({ stream }) => stream.close(final as SSEEvent)));
   }
 
-  #deliver(message: ChannelMessage<T>): number {
-    this.#replay?.record(message);
-    let count = 0;
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.filter !== null && !subscriber.passes(message)) continue;
-      if (subscriber.offer(message)) count++;
+  /** The tail: every entry of the log, from every instance, in order. */
+  #onEntry = (entry: LogEntry): void => {
+    if (this.#closed) return;
+    let message: ChannelMessage<T>;
+    try {
+      message = this.#message(entry);
+    } catch (error) {
+      return this.#report(error);
     }
-    return count;
+    const delivery: Delivery<T> = { entry, message };
+    for (const subscriber of this.#subscribers) subscriber.offer(delivery);
+  };
+
+  /** The message of `entry`: made once, kept for a memory log's replays. */
+  #message(entry: LogEntry): ChannelMessage<T> {
+    let message = this.#messages.get(entry);
+    if (message !== undefined) return message;
+    const appending = this.#appending;
+    message = appending !== null && appending.envelope === entry.envelope
+      ? appending.message(entry)
+      : decodeEnvelope<T>(entry.envelope, this.#ids ? entry.id : null).message;
+    if (this.#memory !== null) this.#messages.set(entry, message);
+    return message;
+  }
+
+  async #replay(subscriber: Subscriber<T>, position: LogPosition): Promise<void> {
+    const memory = this.#memory;
+    const all = this.#onMissingId === "all";
+    const everything = { last: Number.MAX_SAFE_INTEGER };
+    let found: LogRead;
+    if (memory !== null) {
+      // Read in the step that attached the subscriber: nothing falls in between.
+      found = memory.readNow(position);
+      if ("reset" in found && all) found = memory.readNow(everything);
+    } else {
+      await this.ready;
+      found = await this.#log.read(position);
+      if ("reset" in found && all) found = await this.#log.read(everything);
+    }
+    const reset: ChannelEvent | null = "reset" in found
+      ? { event: "reset", data: { lastEventId: (position as { after: string }).after } }
+      : null;
+    const entries = "entries" in found ? found.entries : [];
+    await subscriber.replay(
+      entries.map((entry) => ({ entry, message: this.#message(entry) })),
+      reset,
+      // A shared log's tail may lag the client: skip what the client's id covers.
+      memory === null && reset === null && entries.length === 0 ? positionOf(position) : null,
+    );
   }
 
   #receive = (bytes: Uint8Array): void => {
@@ -200,22 +309,19 @@ export class Channel<T = unknown> {
     } catch (error) {
       return this.#report(error);
     }
-    if (decoded.origin === this.#origin) return;
-    if (decoded.message.id !== undefined) this.#observe(decoded.message.id);
-    this.#deliver(decoded.message);
+    const { message, origin } = decoded;
+    if (origin === this.#origin || message.id === undefined) return;
+    const envelope = new TextDecoder().decode(bytes);
+    this.#appending = {
+      envelope,
+      message: () => this.#ids ? message : decodeEnvelope<T>(bytes, null).message,
+    };
+    try {
+      this.#memory!.appendNow(envelope, message.id);
+    } finally {
+      this.#appending = null;
+    }
   };
-
-  #nextId(): number | string {
-    const id = Math.max(this.#lastId + 1, Date.now());
-    this.#lastId = id;
-    // Instances publish without asking each other: their tag keeps ids unique.
-    return this.#backplane === null ? id : `${id}-${this.#origin.slice(0, 8)}`;
-  }
-
-  #observe(id: string | number): void {
-    const value = typeof id === "number" ? id : Number(/^\d{1,16}(?=-|$)/.exec(id)?.[0]);
-    if (Number.isSafeInteger(value) && value > this.#lastId) this.#lastId = value;
-  }
 
   #report(error: unknown): void {
     try {
@@ -224,4 +330,15 @@ export class Channel<T = unknown> {
       console.error("edge-sse: a channel's onError threw", failure);
     }
   }
+}
+
+const encoder = new TextEncoder();
+
+/** `bytes` (an event with no id) with an `id:` line in front. */
+function withId(id: string, bytes: Uint8Array): Uint8Array {
+  const line = encoder.encode(`id: ${id}\n`);
+  const out = new Uint8Array(line.byteLength + bytes.byteLength);
+  out.set(line);
+  out.set(bytes, line.byteLength);
+  return out;
 }

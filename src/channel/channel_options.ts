@@ -6,7 +6,8 @@
  */
 
 import type { Backplane } from "./backplane.ts";
-import { type History, MemoryHistory, type MemoryHistoryOptions } from "./history.ts";
+import type { ChannelLog } from "./log.ts";
+import { MemoryLog, type MemoryLogOptions } from "./memory_log.ts";
 import type { ChannelEvent } from "./message.ts";
 import type { SSEStream } from "../writer.ts";
 import { checkKeys } from "../_validate.ts";
@@ -14,30 +15,40 @@ import { checkKeys } from "../_validate.ts";
 /** Options of {@linkcode Channel}. */
 export interface ChannelOptions<T = unknown> {
   /**
-   * Recent messages kept for replay: `{ size, ttl }` for the in-memory ring
-   * buffer (default `{ size: 1000 }`), your own {@linkcode History}, or
-   * `false` for no replay.
+   * The channel's log: it gives every event its position (its SSE id) and
+   * keeps recent ones for replay. Default: a {@linkcode MemoryLog} with the
+   * `history` options. A log shared by instances (`RedisStreamLog` from
+   * `edge-sse/redis`, `DurableObjectLog`) gives one order and lossless
+   * replay across all of them. {@linkcode Channel.close} closes it.
    */
-  history?: MemoryHistoryOptions | History<T> | false;
+  log?: ChannelLog;
   /**
-   * Give events published without an `id` an increasing one (default
-   * `true`): the millisecond clock, or one more than the largest id seen when
-   * that is larger, so ids keep increasing across restarts and instances.
-   * With a backplane the id also names the instance (`1754312345678-9f3a1c2e`),
-   * so two instances publishing in the same millisecond never share an id.
+   * Retention of the default memory log: `{ size, ttl }` (default
+   * `{ size: 1000 }`), or `false` for no replay at all (a reconnecting
+   * client gets live events only, no `reset`). Not with `log`.
+   */
+  history?: MemoryLogOptions | false;
+  /**
+   * Write each event's id (default `true`): the log's position,
+   * `"<epoch>-<offset>"`, which a reconnecting client sends back as
+   * `Last-Event-ID` to resume. `false` writes no `id:` line.
    */
   ids?: boolean;
   /**
-   * When a subscriber's last event id is not in the history (too old, or
-   * from before a restart): `"reset"` (default) sends a `reset` event
-   * (`data: {"lastEventId": "..."}`) so the client reloads its state, then
-   * live events; `"all"` sends every message the history holds, then live
-   * events.
+   * When a subscriber's last event id is not in the log (too old, or from
+   * another epoch: a restarted process, a flushed Redis): `"reset"`
+   * (default) sends a `reset` event (`data: {"lastEventId": "..."}`) so the
+   * client reloads its state, then live events; `"all"` sends every entry
+   * the log holds, then live events.
    */
   onMissingId?: "reset" | "all";
-  /** Carries messages to and from the channel's other instances. {@linkcode Channel.close} closes it. */
+  /**
+   * Carries events to and from the channel's other instances, at most once
+   * (each instance keeps its own memory log). Not with a shared `log`.
+   * {@linkcode Channel.close} closes it.
+   */
   backplane?: Backplane;
-  /** Called when the backplane or the history fails (default: `console.error`). */
+  /** Called when the log or the backplane fails (default: `console.error`). */
   onError?: (error: unknown) => void;
 }
 
@@ -47,21 +58,30 @@ export interface SubscribeOptions<T = unknown> {
   filter?: (event: ChannelEvent<T>) => boolean;
   /** Replay what came after this id (default: `stream.lastEventId`); `null` for no replay. */
   lastEventId?: string | null;
+  /**
+   * A client with no last event id (a first visit) first gets the last
+   * `replay` events the log holds (default 0: live events only).
+   */
+  replay?: number;
 }
 
 /** Channel options after validation. */
-export interface ChannelConfig<T> {
-  history: History<T> | null;
+export interface ChannelConfig {
+  log: ChannelLog;
+  /** The log, when it is the default (or a) memory log: read and appended synchronously. */
+  memory: MemoryLog | null;
+  /** Whether reconnecting clients get a replay (`history: false` turns it off). */
+  replays: boolean;
   ids: boolean;
   onMissingId: "reset" | "all";
   backplane: Backplane | null;
   onError: (error: unknown) => void;
 }
 
-const CHANNEL_KEYS = new Set(["history", "ids", "onMissingId", "backplane", "onError"]);
+const CHANNEL_KEYS = new Set(["log", "history", "ids", "onMissingId", "backplane", "onError"]);
 
 /** Validates `options`, throwing a `TypeError` or `RangeError` that says what to fix. */
-export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelConfig<T> {
+export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelConfig {
   if (options === null || typeof options !== "object") {
     throw new TypeError("Channel: `options` must be an object");
   }
@@ -86,8 +106,16 @@ export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelCon
   ) {
     throw new TypeError("Channel: `backplane` must have publish(), subscribe() and close()");
   }
+  const log = resolveLog(options);
+  if (backplane !== null && !(log instanceof MemoryLog)) {
+    throw new TypeError(
+      "Channel: a shared `log` reaches every instance by itself; remove the `backplane`",
+    );
+  }
   return {
-    history: resolveHistory(options.history),
+    log,
+    memory: log instanceof MemoryLog ? log : null,
+    replays: options.history !== false,
     ids: options.ids ?? true,
     onMissingId,
     backplane,
@@ -99,7 +127,11 @@ export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelCon
 export function resolveSubscribeOptions<T>(
   stream: SSEStream,
   options: SubscribeOptions<T>,
-): { filter: ((event: ChannelEvent<T>) => boolean) | null; lastEventId: string | null } {
+): {
+  filter: ((event: ChannelEvent<T>) => boolean) | null;
+  lastEventId: string | null;
+  replay: number;
+} {
   if (
     stream === null || typeof stream !== "object" || typeof stream.send !== "function" ||
     typeof stream.close !== "function" || !(stream.closed instanceof Promise) ||
@@ -111,33 +143,52 @@ export function resolveSubscribeOptions<T>(
   }
   if (options === null || typeof options !== "object") {
     throw new TypeError(
-      "Channel.subscribe(): `options` must be an object like { filter, lastEventId }",
+      "Channel.subscribe(): `options` must be an object like { filter, lastEventId, replay }",
     );
   }
-  const { filter = null, lastEventId = stream.lastEventId } = options;
+  const { filter = null, lastEventId = stream.lastEventId, replay = 0 } = options;
+  if (!Number.isSafeInteger(replay) || replay < 0) {
+    throw new RangeError(
+      `Channel.subscribe(): \`replay\` must be a whole number of events (0 or more), got ${
+        String(replay)
+      }`,
+    );
+  }
   if (filter !== null && typeof filter !== "function") {
     throw new TypeError("Channel.subscribe(): `filter` must be a function");
   }
   if (lastEventId !== null && typeof lastEventId !== "string") {
     throw new TypeError("Channel.subscribe(): `lastEventId` must be a string or null");
   }
-  return { filter, lastEventId: lastEventId === "" ? null : lastEventId };
+  return { filter, lastEventId: lastEventId === "" ? null : lastEventId, replay };
 }
 
-function resolveHistory<T>(history: ChannelOptions<T>["history"]): History<T> | null {
-  if (history === false) return null;
-  if (history === undefined) return new MemoryHistory<T>();
+function resolveLog<T>(options: ChannelOptions<T>): ChannelLog {
+  const { log, history } = options;
+  if (log !== undefined) {
+    if (
+      log === null || typeof log !== "object" || typeof log.open !== "function" ||
+      typeof log.append !== "function" || typeof log.read !== "function" ||
+      typeof log.close !== "function"
+    ) {
+      throw new TypeError("Channel: `log` must be a ChannelLog (open, append, read, close)");
+    }
+    if (history !== undefined) {
+      throw new TypeError(
+        "Channel: `history` sets the default memory log's retention; with `log`, set it on the log",
+      );
+    }
+    return log;
+  }
+  if (history === false) return new MemoryLog({ size: 1 });
+  if (history === undefined) return new MemoryLog();
   if (history === null || typeof history !== "object") {
-    throw new TypeError(
-      "Channel: `history` must be { size?, ttl? }, an object with append() and after(), or false",
-    );
+    throw new TypeError("Channel: `history` must be { size?, ttl? } or false");
   }
   if ("append" in history || "after" in history) {
-    const custom = history as History<T>;
-    if (typeof custom.append !== "function" || typeof custom.after !== "function") {
-      throw new TypeError("Channel: a custom `history` must have append() and after() methods");
-    }
-    return custom;
+    throw new TypeError(
+      "Channel: `history` takes { size?, ttl? }; a store of your own is a ChannelLog, passed as `log`",
+    );
   }
-  return new MemoryHistory<T>(history as MemoryHistoryOptions);
+  return new MemoryLog(history);
 }

@@ -1,7 +1,7 @@
 /**
  * A channel message: one published event, serialised once, in the forms the
  * channel needs: the wire bytes every subscriber gets, and a portable
- * envelope that carries it to other instances or into a persistent history.
+ * envelope that carries it to other instances or into a log.
  *
  * @module
  */
@@ -23,7 +23,7 @@ export type ChannelEvent<T = unknown> = Omit<SSEEvent, "data"> & { data?: T };
 
 /**
  * A published event with its serialised form. The same `bytes` are handed to
- * every subscriber; histories keep messages and backplanes carry them.
+ * every subscriber; logs store their envelopes and backplanes carry them.
  *
  * @example
  * ```ts
@@ -79,7 +79,7 @@ export function createMessage<T>(event: ChannelEvent<T>): ChannelMessage<T> {
 
 /**
  * Encodes a message as a portable envelope (UTF-8 JSON) for a backplane or a
- * persistent history; {@linkcode decodeMessage} turns it back into a message
+ * log; {@linkcode decodeMessage} turns it back into a message
  * with the very same `bytes`.
  *
  * @example
@@ -93,10 +93,14 @@ export function createMessage<T>(event: ChannelEvent<T>): ChannelMessage<T> {
  * ```
  */
 export function encodeMessage(message: ChannelMessage, origin?: string): Uint8Array {
-  const { event } = message;
+  return encoder.encode(envelopeOf(message.event, message.id, origin));
+}
+
+/** The envelope of `event` as JSON text; a log stores it without `id` (the log assigns one). */
+export function envelopeOf(event: ChannelEvent, id?: string, origin?: string): string {
   const envelope: Envelope = { v: 1 };
   if (origin !== undefined) envelope.origin = origin;
-  if (message.id !== undefined) envelope.id = message.id;
+  if (id !== undefined) envelope.id = id;
   if (event.event !== undefined) envelope.event = event.event;
   if (event.retry !== undefined) envelope.retry = event.retry;
   if (event.comment !== undefined) envelope.comment = event.comment;
@@ -108,7 +112,7 @@ export function encodeMessage(message: ChannelMessage, origin?: string): Uint8Ar
       envelope.json = true;
     }
   }
-  return encoder.encode(JSON.stringify(envelope));
+  return JSON.stringify(envelope);
 }
 
 /**
@@ -126,9 +130,13 @@ export function decodeMessage<T = unknown>(envelope: Uint8Array | string): Chann
   return decodeEnvelope<T>(envelope).message;
 }
 
-/** Decodes an envelope with the instance it came from. */
+/**
+ * Decodes an envelope with the instance it came from; with `id`, the
+ * message carries that id (a log's) instead of the envelope's.
+ */
 export function decodeEnvelope<T = unknown>(
   input: Uint8Array | string,
+  id?: string | null,
 ): { message: ChannelMessage<T>; origin: string | undefined } {
   let envelope: Envelope;
   try {
@@ -141,11 +149,12 @@ export function decodeEnvelope<T = unknown>(
       "Cannot decode channel message: expected an envelope made by encodeMessage() (version 1)",
     );
   }
-  const { origin, id, event, retry, comment, data, json } = envelope;
+  const { origin, event, retry, comment, data, json } = envelope;
+  const wireId = id === undefined ? envelope.id : id ?? undefined;
   const wire: SSEEvent = {};
   if (comment !== undefined) wire.comment = comment;
   if (event !== undefined) wire.event = event;
-  if (id !== undefined) wire.id = id;
+  if (wireId !== undefined) wire.id = wireId;
   if (retry !== undefined) wire.retry = retry;
   if (data !== undefined) wire.data = data;
   // `data` is already serialised, so formatting it as a string writes exactly
@@ -153,7 +162,7 @@ export function decodeEnvelope<T = unknown>(
   const bytes = encodeEvent(wire);
   let decoded: ChannelEvent<T> | undefined;
   const message: ChannelMessage<T> = {
-    id,
+    id: wireId,
     bytes,
     get event(): ChannelEvent<T> {
       if (decoded === undefined) {

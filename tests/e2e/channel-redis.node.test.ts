@@ -10,6 +10,7 @@ import { build } from "esbuild";
 import { delay, within } from "../_server.ts";
 import { BodyReader, type ReadEvent } from "../_read.ts";
 import { freePort, root } from "../_host.ts";
+import { parseLogId } from "../../mod.ts";
 
 interface Instance {
   process: ChildProcess;
@@ -62,9 +63,7 @@ describe("Channel with a RedisBackplane, two server processes", () => {
     await Promise.all([onA.cancel(), onB.cancel()]);
   });
 
-  test("ids keep increasing when the instances take turns publishing", async () => {
-    // Instances agree on nothing but what they have seen: an id is above every
-    // id its instance received, so a turn starts once both saw the last event.
+  test("when the instances take turns publishing, every id is unique and names its publisher", async () => {
     const onB = await listen(b);
     const onA = await listen(a);
     const events: ReadEvent[] = [];
@@ -78,7 +77,9 @@ describe("Channel with a RedisBackplane, two server processes", () => {
       events.map((event) => event.data.split(" ")[1]),
       range(1, 20).map(String),
     );
-    assertIncreasing(events);
+    assert.equal(new Set(events.map((event) => event.id)).size, 20);
+    const epochs = new Set(events.map((event) => parseLogId(event.id!)!.epoch));
+    assert.equal(epochs.size, 2, "one epoch per publishing instance");
     await onB.cancel();
   });
 
@@ -141,7 +142,7 @@ function number(event: ReadEvent): number {
 }
 
 function assertIncreasing(events: ReadEvent[]): void {
-  const ids = events.map((event) => Number(event.id!.split("-")[0]));
+  const ids = events.map((event) => parseLogId(event.id!)!.offset);
   for (let i = 1; i < ids.length; i++) {
     assert.ok(ids[i] > ids[i - 1], `id ${events[i].id} after ${events[i - 1].id}`);
   }

@@ -4,16 +4,15 @@ import { connect } from "node:net";
 import {
   BroadcastChannelBackplane,
   Channel,
-  type ChannelMessage,
   type CloseReason,
   createMessage,
   decodeMessage,
   encodeMessage,
-  type History,
-  MemoryHistory,
+  parseLogId,
   sse,
   type SSEStream,
 } from "../../mod.ts";
+import { SlowLog } from "../_slow_log.ts";
 import { delay, runtime, serve, type TestServer, within } from "../_server.ts";
 import { BodyReader } from "../_read.ts";
 
@@ -67,8 +66,9 @@ describe("Channel: fan-out", () => {
     assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
     await waitFor(() => channel.size === 1, 2000, "the subscriber to attach");
     const reader = new BodyReader(response.body!);
-    assert.equal(channel.publish({ event: "message", data: { text: "hello" } }), 1);
+    const id = await channel.publish({ event: "message", data: { text: "hello" } });
     const [event] = await reader.take(1);
+    assert.equal(event.id, id);
     assert.equal(event.event, "message");
     assert.deepEqual(JSON.parse(event.data), { text: "hello" });
     controller.abort();
@@ -76,7 +76,7 @@ describe("Channel: fan-out", () => {
     await waitFor(() => channel.size === 0, 5000, "the subscriber to leave after the disconnect");
     await waitFor(() => reasons.length === 1, 2000, "subscribe() to settle");
     assert.equal(reasons[0], "client");
-    assert.equal(channel.publish({ data: { text: "nobody" } }), 0);
+    assert.match(await channel.publish({ data: { text: "nobody" } }), /-2$/);
   });
 
   test("1 000 subscribers each receive every event of a burst, in order, from one publish per event", async () => {
@@ -90,7 +90,7 @@ describe("Channel: fan-out", () => {
     let publishMs = 0;
     for (let n = 1; n <= events; n++) {
       const before = performance.now();
-      assert.equal(channel.publish({ data: n }), subscribers);
+      channel.publish({ data: n });
       publishMs = Math.max(publishMs, performance.now() - before);
       if (n % 50 === 0) await delay(0);
     }
@@ -98,7 +98,7 @@ describe("Channel: fan-out", () => {
     const totalMs = performance.now() - started;
     for (const list of received) {
       assert.deepEqual(list.map((event) => Number(event.data)), range(1, events));
-      const ids = list.map((event) => Number(event.id));
+      const ids = list.map((event) => parseLogId(event.id!)!.offset);
       for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1], "ids increase");
     }
     console.log(
@@ -177,26 +177,29 @@ describe("Channel: fan-out", () => {
       return channel.subscribe(stream);
     }, { heartbeat: false, highWaterMark: 100, maxBuffered: 100, onSlowConsumer: "drop" });
     const reader = localSubscriber(channel);
-    const counts: number[] = [];
-    for (let n = 0; n < 10; n++) counts.push(channel.publish({ data: "y".repeat(40) }));
+    for (let n = 0; n < 10; n++) channel.publish({ data: "y".repeat(40) });
     // The unread stream holds two 50-byte events and drops the rest.
-    assert.deepEqual(counts, [2, 2, 1, 1, 1, 1, 1, 1, 1, 1]);
     assert.equal(stalled[0].dropped, 8);
     assert.equal((await reader.take(10)).length, 10);
     await channel.close();
   });
 
-  test("publish() gives events without an id increasing ids, and keeps the ids it is given", async () => {
+  test("publish() resolves with the id the log gave (its position), and a memory log keeps an id it is given", async () => {
     const channel = new Channel();
     const reader = localSubscriber(channel);
-    channel.publish({ data: "a" });
-    channel.publish({ data: "b" });
-    channel.publish({ id: "custom", data: "c" });
-    channel.publish({ data: "d" });
+    const ids = await Promise.all([
+      channel.publish({ data: "a" }),
+      channel.publish({ data: "b" }),
+      channel.publish({ id: "custom", data: "c" }),
+      channel.publish({ data: "d" }),
+    ]);
     const events = await reader.take(4);
-    const [a, b, , d] = events.map((event) => Number(event.id));
-    assert.ok(Number.isSafeInteger(a) && b > a && d > b, `ids ${a}, ${b}, ${d}`);
-    assert.equal(events[2].id, "custom");
+    assert.deepEqual(events.map((event) => event.id), ids);
+    assert.deepEqual(ids.map((id) => parseLogId(id)?.offset), [1, 2, undefined, 4]);
+    assert.equal(ids[2], "custom");
+    const resumed = localSubscriber(channel, { "last-event-id": "custom" });
+    channel.publish({ data: "e" });
+    assert.deepEqual((await resumed.take(2)).map((event) => event.data), ["d", "e"]);
     const plain = new Channel({ ids: false });
     const plainReader = localSubscriber(plain);
     plain.publish({ data: "no id" });
@@ -212,8 +215,8 @@ describe("Channel: fan-out", () => {
       { heartbeat: false },
     );
     const reader = new BodyReader(response.body!);
-    assert.equal(channel.publish({ data: { room: "b", text: "no" } }), 0);
-    assert.equal(channel.publish({ data: { room: "a", text: "yes" } }), 1);
+    channel.publish({ data: { room: "b", text: "no" } });
+    channel.publish({ data: { room: "a", text: "yes" } });
     assert.equal(JSON.parse((await reader.take(1))[0].data).text, "yes");
     await channel.close();
   });
@@ -229,7 +232,10 @@ describe("Channel: fan-out", () => {
       assert.deepEqual(events.map((event) => event.data), ["last news", "closing"]);
       assert.equal(events[1].event, "bye");
     }
-    assert.equal(channel.publish({ data: "too late" }), 0);
+    await assert.rejects(
+      channel.publish({ data: "too late" }),
+      /Cannot publish: the channel is closed/,
+    );
     const late = localSubscriber(channel);
     assert.deepEqual(await late.takeRest(), []);
     assert.equal(late.done, true);
@@ -253,8 +259,8 @@ describe("Channel: fan-out", () => {
       close: () => (abort.abort(), resolveClosed("closed"), Promise.resolve()),
     };
     const subscribed = channel.subscribe(stream);
-    assert.equal(channel.publish({ id: 1, data: 42 }), 1);
-    assert.deepEqual(sent, [{ id: 1, data: 42 }]);
+    assert.equal(await channel.publish({ id: 1, data: 42 }), "1");
+    assert.deepEqual(sent, [{ id: "1", data: 42 }]);
     await stream.close();
     assert.equal(await subscribed, "closed");
     assert.equal(channel.size, 0);
@@ -272,6 +278,17 @@ describe("Channel: fan-out", () => {
     assert.throws(() => channel.publish("text" as any), /must be an object/);
     // deno-lint-ignore no-explicit-any
     assert.throws(() => channel.subscribe({} as any), /must be an SSEStream/);
+    assert.throws(
+      // deno-lint-ignore no-explicit-any
+      () => new Channel({ history: { append() {}, after() {} } as any }),
+      /a store of your own is a ChannelLog, passed as `log`/,
+    );
+    const backplane = new BroadcastChannelBackplane("x");
+    assert.throws(() => new Channel({ log: new SlowLog(), backplane }), /remove the `backplane`/);
+    backplane.close();
+    const shared = new Channel({ log: new SlowLog() });
+    assert.throws(() => shared.publish({ id: 7, data: 1 }), /the channel's log assigns ids/);
+    void shared.close();
   });
 });
 
@@ -283,20 +300,21 @@ describe("Channel: replay", () => {
     await replayUnderLoad(channel, await channelServer(channel, { highWaterMark: 512 }));
   });
 
-  test("with an asynchronous history (a remote store), a replay still has no gap and no duplicate", async () => {
-    const channel = new Channel({ history: new SlowHistory() });
+  test("with a log that answers late (a remote store), a replay still has no gap and no duplicate", async () => {
+    const channel = new Channel({ log: new SlowLog() });
     await replayUnderLoad(channel, await channelServer(channel, { highWaterMark: 512 }));
   });
 
   test("events published while a replay is being written come after it, once each", async () => {
-    for (const history of [new MemoryHistory({ size: 1000 }), new SlowHistory()]) {
-      const channel = new Channel({ history });
-      for (let n = 1; n <= 300; n++) channel.publish({ id: n, data: n });
-      await delay(10); // let the slow history settle
+    for (const log of [undefined, new SlowLog()]) {
+      const channel = new Channel({ log });
+      const ids: string[] = [];
+      for (let n = 1; n <= 300; n++) ids.push(await channel.publish({ data: n }));
+      await delay(10); // let the slow log's tail settle
       // A small highWaterMark makes the 250 replayed events go out in many
       // chunks, and 2 events are published for every event the client reads.
       const response = sse(
-        new Request("http://localhost/", { headers: { "last-event-id": "50" } }),
+        new Request("http://localhost/", { headers: { "last-event-id": ids[49] } }),
         (stream) => channel.subscribe(stream),
         { heartbeat: false, highWaterMark: 64 },
       );
@@ -307,8 +325,8 @@ describe("Channel: replay", () => {
         const [event] = await reader.take(1);
         received.push(Number(event.data));
         if (next <= 500) {
-          channel.publish({ id: next, data: next++ });
-          channel.publish({ id: next, data: next++ });
+          channel.publish({ data: next++ });
+          channel.publish({ data: next++ });
         }
       }
       assert.deepEqual(received, range(51, 500));
@@ -354,17 +372,25 @@ describe("Channel: replay", () => {
     await channel.close();
   });
 
-  test("MemoryHistory keeps the last `size` events, and with `ttl` only the recent ones", async () => {
-    const history = new MemoryHistory({ size: 3, ttl: 60 });
-    for (let n = 1; n <= 4; n++) history.append(createMessage({ id: n, data: n }));
-    assert.equal(history.length, 3);
-    assert.equal(history.after("1"), undefined);
-    assert.deepEqual(history.after("2")?.map((message) => message.id), ["3", "4"]);
-    assert.deepEqual(history.after()?.map((message) => message.id), ["2", "3", "4"]);
-    await delay(80);
-    history.append(createMessage({ id: 5, data: 5 }));
-    assert.deepEqual(history.after()?.map((message) => message.id), ["5"]);
-    assert.equal(history.after("4"), undefined);
+  test("a first visit asks for the last n events with replay: n, then gets live ones", async () => {
+    for (const log of [undefined, new SlowLog()]) {
+      const channel = new Channel<number>({ log });
+      for (let n = 1; n <= 10; n++) await channel.publish({ data: n });
+      await delay(20);
+      const response = sse(
+        new Request("http://localhost/"),
+        (stream) => channel.subscribe(stream, { replay: 3 }),
+        { heartbeat: false },
+      );
+      const reader = new BodyReader(response.body!);
+      assert.deepEqual((await reader.take(3)).map((event) => event.data), ["8", "9", "10"]);
+      channel.publish({ data: 11 });
+      assert.deepEqual((await reader.take(1)).map((event) => event.data), ["11"]);
+      const none = localSubscriber(channel);
+      channel.publish({ data: 12 });
+      assert.deepEqual((await none.take(1)).map((event) => event.data), ["12"]);
+      await channel.close();
+    }
   });
 
   test("a message survives its envelope: same bytes, same event", () => {
@@ -406,7 +432,7 @@ describe("Channel: several instances", () => {
     // on two instances may share a millisecond: the instance tag tells them apart).
     assert.equal(new Set(onB.map((event) => event.id)).size, 3);
     const idsFromA = onB.filter((event) => event.event === "from-a").map((event) => event.id!);
-    assert.ok(Number(idsFromA[1].split("-")[0]) > Number(idsFromA[0].split("-")[0]), `${idsFromA}`);
+    assert.ok(parseLogId(idsFromA[1])!.offset > parseLogId(idsFromA[0])!.offset, `${idsFromA}`);
     // A reconnect to b replays a's events from b's own history.
     const replay = localSubscriber(b, { "last-event-id": onB[0].id! });
     assert.deepEqual(
@@ -465,24 +491,6 @@ async function replayUnderLoad(channel: Channel, server: TestServer): Promise<vo
     `  [${runtime}] ${published} events over 7 connections; largest replay ${replayedMax} events`,
   );
   await channel.close();
-}
-
-/** A history that answers late, like a remote store, around a MemoryHistory. */
-class SlowHistory implements History {
-  #memory = new MemoryHistory({ size: 100_000 });
-  #chain: Promise<void> = Promise.resolve();
-
-  append(message: ChannelMessage): Promise<void> {
-    this.#chain = this.#chain.then(() => Math.random() < 0.2 ? delay(0) : undefined).then(() => {
-      this.#memory.append(message);
-    });
-    return this.#chain;
-  }
-
-  async after(id?: string): Promise<readonly ChannelMessage[] | undefined> {
-    await delay(5);
-    return this.#memory.after(id);
-  }
 }
 
 function range(from: number, to: number): number[] {

@@ -1,0 +1,110 @@
+/**
+ * The few Redis calls the stream log makes, over whichever client the user
+ * passed (node-redis, ioredis, Bun's `RedisClient`), told apart by shape:
+ * edge-sse imports no Redis package.
+ *
+ * @module
+ */
+
+/** Sends one command and resolves with its raw reply. */
+export interface RedisConnection {
+  send(args: readonly string[]): Promise<unknown>;
+  /** Closes a connection the log opened (never the user's own). */
+  close(): Promise<void>;
+}
+
+/** A user's client: its own connection, and a way to open another like it. */
+export interface RedisClientAdapter {
+  /** Which client library this is. */
+  readonly kind: "node-redis" | "ioredis" | "bun";
+  /** Commands on the user's connection. */
+  readonly main: RedisConnection;
+  /** Opens a dedicated connection (for blocking reads), connected. */
+  open(onError: (error: unknown) => void): Promise<RedisConnection>;
+}
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+/**
+ * Recognises the client: ioredis (`call()` and a `status`), node-redis
+ * (`sendCommand()` and `duplicate()`), Bun (`send(command, args)` and
+ * `duplicate()`). Throws a `TypeError` for anything else.
+ */
+export function adaptRedisClient(client: unknown): RedisClientAdapter {
+  const redis = client as Any;
+  if (redis === null || typeof redis !== "object") {
+    throw new TypeError(
+      "RedisStreamLog: `redis` must be a connected client of node-redis, ioredis or Bun's RedisClient",
+    );
+  }
+  if (typeof redis.call === "function" && typeof redis.status === "string") {
+    return {
+      kind: "ioredis",
+      main: { send: ([command, ...args]) => redis.call(command, ...args), close: noClose },
+      async open() {
+        const copy = redis.duplicate();
+        copy.on?.("error", () => {}); // the log reports failures of its commands itself
+        if (copy.status === "wait") await copy.connect();
+        return {
+          send: ([command, ...args]) => copy.call(command, ...args),
+          close: () => Promise.resolve(void copy.disconnect()),
+        };
+      },
+    };
+  }
+  if (typeof redis.sendCommand === "function" && typeof redis.duplicate === "function") {
+    return {
+      kind: "node-redis",
+      main: { send: (args) => redis.sendCommand([...args]), close: noClose },
+      async open(onError) {
+        const copy = redis.duplicate();
+        copy.on?.("error", onError);
+        await copy.connect();
+        return {
+          send: (args) => copy.sendCommand([...args]),
+          close: async () => {
+            try {
+              await (copy.destroy ?? copy.disconnect).call(copy);
+            } catch {
+              // already closed
+            }
+          },
+        };
+      },
+    };
+  }
+  if (typeof redis.send === "function" && typeof redis.duplicate === "function") {
+    return {
+      kind: "bun",
+      main: { send: ([command, ...args]) => redis.send(command, args), close: noClose },
+      async open() {
+        const copy = await redis.duplicate();
+        if (copy.connected === false) await copy.connect?.();
+        return {
+          send: ([command, ...args]) => copy.send(command, args),
+          close: () => Promise.resolve(void copy.close()),
+        };
+      },
+    };
+  }
+  throw new TypeError(
+    "RedisStreamLog: `redis` must be a client of node-redis (sendCommand), ioredis (call) or Bun's RedisClient (send)",
+  );
+}
+
+function noClose(): Promise<void> {
+  return Promise.resolve();
+}
+
+/** Rejects with `what` timed out after `ms` unless `promise` settles first. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Cannot ${what}: Redis did not answer within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
