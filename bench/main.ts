@@ -23,7 +23,16 @@ import { ttfb } from "./ttfb.ts";
 
 type Bench = (context: Context) => Promise<string>;
 
-const BENCHES: Record<string, Bench> = { throughput, idle, abort, fanout, ttfb, compress, http2 };
+const BENCHES: Record<string, Bench> = {
+  throughput,
+  idle,
+  abort,
+  fanout,
+  ttfb,
+  compress,
+  http2,
+  redis,
+};
 const README = `${ROOT}/bench/README.md`;
 const MARKERS = { start: "<!-- results:start -->", end: "<!-- results:end -->" };
 
@@ -39,6 +48,20 @@ async function fanout(context: Context): Promise<string> {
     stderr: "inherit",
   }).output();
   if (!out.success) throw new Error(`bench/fanout.ts failed (exit ${out.code})`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** Channels over Redis (bench/redis.ts) run in a process of their own, with their own redis-server. */
+async function redis(context: Context): Promise<string> {
+  const args = ["run", "-A", `${ROOT}/bench/redis.ts`, `--runtime=${context.runtimes.join(",")}`];
+  if (context.quick) args.push("--quick");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`bench/redis.ts failed (exit ${out.code})`);
   return new TextDecoder().decode(out.stdout).trim();
 }
 

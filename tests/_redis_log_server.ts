@@ -20,7 +20,11 @@ const log = (...args: unknown[]) => console.error(`[${name}]`, ...args);
 let redis: any;
 if (kind === "ioredis") {
   const { Redis } = await import("ioredis");
-  redis = new Redis(url, { retryStrategy: () => 100, maxRetriesPerRequest: null });
+  redis = new Redis(url, {
+    retryStrategy: () => 100,
+    maxRetriesPerRequest: null,
+    autoResendUnfulfilledCommands: false,
+  });
   redis.on("error", (error: Error) => log("ioredis:", error.message));
 } else if (kind === "bun") {
   // deno-lint-ignore no-explicit-any

@@ -1,12 +1,37 @@
 /**
  * The demo's chat room: one `Channel` per app. `GET /chat` subscribes a
- * stream (replaying what a reconnecting page missed), `POST /chat` publishes
- * a message to every subscriber.
+ * stream (replaying what a reconnecting page missed, or the recent
+ * conversation to a first visit), `POST /chat` publishes a message to every
+ * subscriber. With `REDIS_URL` set, the room's log is a Redis Stream shared
+ * by every demo process on that Redis (run two and chat across them);
+ * otherwise it is in memory.
  *
  * @module
  */
 
-import { Channel, type CloseReason, type SSEStream } from "../../mod.ts";
+import { Channel, type ChannelLog, type CloseReason, type SSEStream } from "../../mod.ts";
+import { RedisStreamLog } from "../../redis.ts";
+
+// deno-lint-ignore no-explicit-any
+const REDIS_URL: string | undefined = (globalThis as any).process?.env?.REDIS_URL;
+
+/** The demo's Redis connection, when `REDIS_URL` is set (opened once, when this module loads). */
+const redis: unknown = REDIS_URL ? await connectRedis(REDIS_URL) : undefined;
+
+async function connectRedis(url: string): Promise<unknown> {
+  const { createClient } = await import("redis");
+  const client = createClient({ url });
+  client.on("error", (error: Error) => console.error("chat: redis", error.message));
+  await client.connect();
+  console.error(`chat: the room's log is the Redis stream "edge-sse-demo:chat" at ${url}`);
+  return client;
+}
+
+/** The room's log: a Redis Stream with `REDIS_URL`, else the channel's default memory log. */
+function chatLog(): ChannelLog | undefined {
+  if (redis === undefined) return undefined;
+  return new RedisStreamLog({ redis, key: "edge-sse-demo:chat", maxLength: 50, ttl: 60 * 60_000 });
+}
 
 /** What the room carries: `at` is when the server received it (ISO 8601). */
 export interface ChatMessage {
@@ -26,10 +51,11 @@ const FIRST_VISIT_MESSAGES = 50;
 
 /** A chat room: its channel keeps the last 50 messages of the last hour for replay. */
 export class ChatRoom {
-  readonly channel: Channel<ChatMessage> = new Channel<ChatMessage>({
-    history: { size: 50, ttl: 60 * 60_000 },
-    onMissingId: "all",
-  });
+  readonly channel: Channel<ChatMessage> = new Channel<ChatMessage>(
+    redis === undefined
+      ? { history: { size: 50, ttl: 60 * 60_000 }, onMissingId: "all" }
+      : { log: chatLog(), onMissingId: "all" },
+  );
 
   /**
    * Sends `stream` the messages after its last event id (a first visit: the

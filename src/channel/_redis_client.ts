@@ -19,8 +19,8 @@ export interface RedisClientAdapter {
   readonly kind: "node-redis" | "ioredis" | "bun";
   /** Commands on the user's connection. */
   readonly main: RedisConnection;
-  /** Opens a dedicated connection (for blocking reads), connected. */
-  open(onError: (error: unknown) => void): Promise<RedisConnection>;
+  /** Opens a dedicated connection (for blocking reads), connected within `timeout` ms. */
+  open(onError: (error: unknown) => void, timeout: number): Promise<RedisConnection>;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -42,10 +42,17 @@ export function adaptRedisClient(client: unknown): RedisClientAdapter {
     return {
       kind: "ioredis",
       main: { send: ([command, ...args]) => redis.call(command, ...args), close: noClose },
-      async open() {
+      async open(_onError, timeout) {
         const copy = redis.duplicate();
         copy.on?.("error", () => {}); // the log reports failures of its commands itself
-        if (copy.status === "wait") await copy.connect();
+        try {
+          if (copy.status === "wait") {
+            await withTimeout(copy.connect(), timeout, "connect to Redis for the stream's tail");
+          }
+        } catch (error) {
+          copy.disconnect();
+          throw error;
+        }
         return {
           send: ([command, ...args]) => copy.call(command, ...args),
           close: () => Promise.resolve(void copy.disconnect()),
@@ -57,19 +64,25 @@ export function adaptRedisClient(client: unknown): RedisClientAdapter {
     return {
       kind: "node-redis",
       main: { send: (args) => redis.sendCommand([...args]), close: noClose },
-      async open(onError) {
+      async open(onError, timeout) {
         const copy = redis.duplicate();
         copy.on?.("error", onError);
-        await copy.connect();
+        const close = async () => {
+          try {
+            await (copy.destroy ?? copy.disconnect).call(copy);
+          } catch {
+            // already closed
+          }
+        };
+        try {
+          await withTimeout(copy.connect(), timeout, "connect to Redis for the stream's tail");
+        } catch (error) {
+          await close();
+          throw error;
+        }
         return {
           send: (args) => copy.sendCommand([...args]),
-          close: async () => {
-            try {
-              await (copy.destroy ?? copy.disconnect).call(copy);
-            } catch {
-              // already closed
-            }
-          },
+          close,
         };
       },
     };
@@ -78,8 +91,12 @@ export function adaptRedisClient(client: unknown): RedisClientAdapter {
     return {
       kind: "bun",
       main: { send: ([command, ...args]) => redis.send(command, args), close: noClose },
-      async open() {
-        const copy = await redis.duplicate();
+      async open(_onError, timeout) {
+        const copy = await withTimeout<Any>(
+          Promise.resolve(redis.duplicate()),
+          timeout,
+          "connect to Redis for the stream's tail",
+        );
         if (copy.connected === false) await copy.connect?.();
         return {
           send: ([command, ...args]) => copy.send(command, args),
@@ -97,14 +114,39 @@ function noClose(): Promise<void> {
   return Promise.resolve();
 }
 
-/** Rejects with `what` timed out after `ms` unless `promise` settles first. */
+/** Commands waiting for Redis, with their deadlines; one timer checks them all. */
+const waiting = new Set<{ at: number; fail: () => void }>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Rejects with "Cannot <what>: Redis did not answer within `ms` ms" unless
+ * `promise` settles first (checked every 100 ms by one shared timer, so a
+ * command costs no timer of its own).
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Cannot ${what}: Redis did not answer within ${ms} ms`)),
-      ms,
+  return new Promise<T>((resolve, reject) => {
+    const deadline = {
+      at: Date.now() + ms,
+      fail: () => reject(new Error(`Cannot ${what}: Redis did not answer within ${ms} ms`)),
+    };
+    waiting.add(deadline);
+    sweeper ??= setInterval(sweep, 100);
+    promise.then(
+      (value) => (waiting.delete(deadline), resolve(value)),
+      (error) => (waiting.delete(deadline), reject(error)),
     );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sweep(): void {
+  const now = Date.now();
+  for (const deadline of waiting) {
+    if (deadline.at > now) continue;
+    waiting.delete(deadline);
+    deadline.fail();
+  }
+  if (waiting.size === 0) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
 }

@@ -193,11 +193,7 @@ export class RedisStreamLog implements ChannelLog {
     let backoff = 50;
     while (this.#state === "open") {
       try {
-        const reader = this.#reader ??= await withTimeout(
-          this.#client.open(onError),
-          this.#timeout,
-          "open a connection for the Redis stream's tail",
-        );
+        const reader = this.#reader ??= await this.#client.open(onError, this.#timeout);
         if (this.#state !== "open") return void await reader.close();
         const reply = await withTimeout(
           reader.send([
