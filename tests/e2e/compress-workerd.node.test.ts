@@ -69,13 +69,8 @@ for (const flags of [["nodejs_compat"], []]) {
         assert.equal(encoding, flags.length ? "gzip" : undefined);
         assert.equal(vary, "accept-encoding");
         const times = eventTimes(arrivals);
-        // 300 ms apart when sent: held in a compressor, they would arrive together at the end.
-        for (let i = 1; i < 5; i++) {
-          assert.ok(
-            times[i] - times[i - 1] > 150,
-            `event ${i + 1} decoded ${times[i] - times[i - 1]} ms after event ${i}`,
-          );
-        }
+        // Sent 1.2 s apart in all: held in a compressor, they would be decoded together at the end.
+        assert.ok(times[4] - times[0] > 600, `events decoded at ${times.map(Math.round)} ms`);
       },
     );
   });
