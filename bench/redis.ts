@@ -12,12 +12,14 @@
 
 import { Channel, sse } from "../mod.ts";
 import { RedisBackplane, RedisStreamLog } from "../redis.ts";
+import { APPEND } from "../src/channel/_redis_scripts.ts";
 
 type Runtime = "deno" | "bun" | "node";
 interface Row {
   runtime: Runtime;
   sequential: number;
   concurrent: number;
+  floor: number;
   p50: number;
   p99: number;
   logFanout: number;
@@ -63,6 +65,28 @@ async function child(url: string): Promise<void> {
   }));
   const concurrent = concurrentCount / ((performance.now() - started) / 1000);
 
+  // The floor: the same append script sent raw (EVALSHA) by the same client, as concurrently.
+  const raw = await connect() as unknown as { sendCommand(args: string[]): Promise<unknown> };
+  const sha = await raw.sendCommand(["SCRIPT", "LOAD", APPEND]) as string;
+  left = concurrentCount;
+  started = performance.now();
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (left-- > 0) {
+      await raw.sendCommand([
+        "EVALSHA",
+        sha,
+        "2",
+        `${key}-raw`,
+        `${key}-raw:meta`,
+        "floor",
+        "0",
+        "{}",
+        "100000",
+      ]);
+    }
+  }));
+  const floor = concurrentCount / ((performance.now() - started) / 1000);
+
   // Latency: publish on a, a client of b receives it.
   const latencies: number[] = [];
   const watcher = subscribe(b);
@@ -99,6 +123,7 @@ async function child(url: string): Promise<void> {
     runtime,
     sequential,
     concurrent,
+    floor,
     p50: p(0.5),
     p99: p(0.99),
     logFanout,
@@ -223,10 +248,9 @@ async function main(): Promise<void> {
     `### Channels over Redis (\`npm run bench -- redis${quick ? " --quick" : ""}\`)`,
     "",
     "Acknowledged publishes per second on a `RedisStreamLog` (one publisher awaiting each; 50",
-    "concurrent publishers), publish-to-client latency from one instance to a client of another,",
-    `and one event to ${INSTANCES} instances × ${
-      rows[0]?.subscribers
-    } subscribers: time until the last`,
+    "concurrent publishers; floor: the append script sent raw by the same client, as",
+    "concurrently), publish-to-client latency from one instance to a client of another, and one",
+    `event to ${INSTANCES} instances × ${rows[0]?.subscribers} subscribers: time until the last`,
     "client has it, with the log and with `RedisBackplane` (pub/sub). Targets: p50 ≤ 2 ms,",
     "≥ 20 000 acknowledged/s concurrent.",
     "",
@@ -235,6 +259,7 @@ async function main(): Promise<void> {
         "runtime",
         "acked/s sequential",
         "acked/s concurrent",
+        "floor: raw EVALSHA/s",
         "latency p50 ms",
         "latency p99 ms",
         "fan-out log ms",
@@ -244,6 +269,7 @@ async function main(): Promise<void> {
         row.runtime,
         fixed(row.sequential, 0),
         fixed(row.concurrent, 0),
+        fixed(row.floor, 0),
         fixed(row.p50, 2),
         fixed(row.p99, 2),
         fixed(row.logFanout, 1),
