@@ -16,7 +16,8 @@
  *
  * @example A backplane over an EventTarget (one process)
  * ```ts
- * import { type Backplane, Channel } from "@edge-sse/core";
+ * import { type Backplane, Channel, sse } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const bus = new EventTarget();
  * const backplane = (): Backplane => {
@@ -33,6 +34,12 @@
  * };
  * const a = new Channel({ backplane: backplane() });
  * const b = new Channel({ backplane: backplane() });
+ * await Promise.all([a.ready, b.ready]);
+ * const onB = sse(new Request("http://localhost/"), (stream) => b.subscribe(stream));
+ * await a.publish({ data: "from a" });
+ * await b.close(); // ends b's streams after what they got
+ * assert.match(await onB.text(), /data: from a\n\n/);
+ * await a.close();
  * ```
  */
 export interface Backplane {
@@ -51,11 +58,19 @@ export interface Backplane {
  *
  * @example Two channels of one process
  * ```ts
- * import { BroadcastChannelBackplane, Channel } from "@edge-sse/core";
+ * import { BroadcastChannelBackplane, Channel, sse } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const a = new Channel({ backplane: new BroadcastChannelBackplane("chat") });
  * const b = new Channel({ backplane: new BroadcastChannelBackplane("chat") });
- * a.publish({ data: "reaches b's subscribers too" });
+ * await Promise.all([a.ready, b.ready]);
+ * const onB = sse(new Request("http://localhost/"), (stream) => b.subscribe(stream));
+ * const body = onB.body!.pipeThrough(new TextDecoderStream()).getReader();
+ * await a.publish({ data: "reaches b's subscribers too" });
+ * let text = "";
+ * while (!text.includes("reaches b")) text += (await body.read()).value;
+ * assert.match(text, /data: reaches b's subscribers too\n\n/);
+ * await body.cancel();
  * await Promise.all([a.close(), b.close()]);
  * ```
  */

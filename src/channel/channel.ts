@@ -34,13 +34,15 @@ import { type Delivery, positionOf, Subscriber } from "./subscriber.ts";
  * on every stream; a stream that reads slowly is bounded by its own
  * `maxBuffered` / `onSlowConsumer` and never delays the others.
  *
- * @example A chat room on Deno
- * ```ts ignore
+ * @example A chat room
+ * ```ts
  * import { Channel, sse } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const room = new Channel<{ user: string; text: string }>({ history: { size: 500 } });
  *
- * Deno.serve(async (request) => {
+ * // Deno.serve(handler), Bun.serve({ fetch: handler }), export default { fetch: handler }
+ * async function handler(request: Request): Promise<Response> {
  *   if (request.method === "POST") {
  *     await room.publish({ event: "message", data: await request.json() });
  *     return new Response(null, { status: 204 });
@@ -48,7 +50,18 @@ import { type Delivery, positionOf, Subscriber } from "./subscriber.ts";
  *   // Replays what a reconnecting client missed (Last-Event-ID), or the last
  *   // 20 messages to a first visit, then live events.
  *   return sse(request, (stream) => room.subscribe(stream, { replay: 20 }));
- * });
+ * }
+ *
+ * const say = (text: string) =>
+ *   handler(new Request("http://localhost/", {
+ *     method: "POST",
+ *     body: JSON.stringify({ user: "ada", text }),
+ *   }));
+ * await say("first");
+ * const page = await handler(new Request("http://localhost/")); // a first visit
+ * await say("second");
+ * await room.close();
+ * assert.match(await page.text(), /"text":"first"[^]*"text":"second"/); // replayed, then live
  * ```
  */
 export class Channel<T = unknown> {
@@ -118,13 +131,23 @@ export class Channel<T = unknown> {
    * everything the client missed, it gets one `reset` event instead of a part.
    *
    * @example Only one user's notifications
-   * ```ts ignore
+   * ```ts
+   * import { Channel, sse } from "@edge-sse/core";
+   * import assert from "node:assert/strict";
+   *
    * const feed = new Channel<{ user: string; text: string }>();
-   * Deno.serve((request) => {
+   * const handler = (request: Request) => {
    *   const user = new URL(request.url).searchParams.get("user");
    *   return sse(request, (stream) =>
    *     feed.subscribe(stream, { filter: (event) => event.data?.user === user }));
-   * });
+   * };
+   * const ada = handler(new Request("http://localhost/notifications?user=ada"));
+   * await feed.publish({ data: { user: "bob", text: "hello bob" } });
+   * await feed.publish({ data: { user: "ada", text: "hello ada" } });
+   * await feed.close();
+   * const text = await ada.text();
+   * assert.match(text, /hello ada/);
+   * assert.doesNotMatch(text, /hello bob/);
    * ```
    */
   subscribe(stream: SSEStream, options: SubscribeOptions<T> = {}): Promise<CloseReason> {
@@ -232,10 +255,17 @@ export class Channel<T = unknown> {
    *
    * @example
    * ```ts
-   * import { Channel } from "@edge-sse/core";
+   * import { Channel, sse } from "@edge-sse/core";
+   * import assert from "node:assert/strict";
    *
    * const room = new Channel();
+   * const response = sse(new Request("http://localhost/"), (stream) => room.subscribe(stream));
    * await room.close({ event: "closed", data: "the room is closed", retry: 60_000 });
+   * assert.equal(
+   *   await response.text(),
+   *   ":\n\nevent: closed\nretry: 60000\ndata: the room is closed\n\n",
+   * );
+   * assert.equal(room.closed, true);
    * ```
    */
   async close(final?: ChannelEvent<T>): Promise<void> {

@@ -14,9 +14,11 @@ import { encodeEvent, type SSEEvent } from "../format.ts";
  *
  * @example
  * ```ts
- * import type { ChannelEvent } from "@edge-sse/core";
+ * import { type ChannelEvent, formatEvent } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const event: ChannelEvent<{ text: string }> = { event: "message", data: { text: "hi" } };
+ * assert.equal(formatEvent(event), 'event: message\ndata: {"text":"hi"}\n\n');
  * ```
  */
 export type ChannelEvent<T = unknown> = Omit<SSEEvent, "data"> & { data?: T };
@@ -28,9 +30,10 @@ export type ChannelEvent<T = unknown> = Omit<SSEEvent, "data"> & { data?: T };
  * @example
  * ```ts
  * import { createMessage } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const message = createMessage({ id: 1, data: "hi" });
- * new TextDecoder().decode(message.bytes); // "id: 1\ndata: hi\n\n"
+ * assert.equal(new TextDecoder().decode(message.bytes), "id: 1\ndata: hi\n\n");
  * ```
  */
 export interface ChannelMessage<T = unknown> {
@@ -65,8 +68,9 @@ const decoder = new TextDecoder();
  * @example
  * ```ts
  * import { createMessage } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
- * createMessage({ event: "joined", id: "7", data: { user: "ada" } }).id; // "7"
+ * assert.equal(createMessage({ event: "joined", id: 7, data: { user: "ada" } }).id, "7");
  * ```
  */
 export function createMessage<T>(event: ChannelEvent<T>): ChannelMessage<T> {
@@ -85,11 +89,13 @@ export function createMessage<T>(event: ChannelEvent<T>): ChannelMessage<T> {
  * @example
  * ```ts
  * import { createMessage, decodeMessage, encodeMessage } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
  * const message = createMessage({ id: 3, data: { n: 3 } });
  * const copy = decodeMessage(encodeMessage(message));
- * copy.id; // "3"
- * copy.event.data; // { n: 3 }
+ * assert.equal(copy.id, "3");
+ * assert.deepEqual(copy.event.data, { n: 3 });
+ * assert.deepEqual(copy.bytes, message.bytes);
  * ```
  */
 export function encodeMessage(message: ChannelMessage, origin?: string): Uint8Array {
@@ -122,8 +128,10 @@ export function envelopeOf(event: ChannelEvent, id?: string, origin?: string): s
  * @example
  * ```ts
  * import { createMessage, decodeMessage, encodeMessage } from "@edge-sse/core";
+ * import assert from "node:assert/strict";
  *
- * decodeMessage(encodeMessage(createMessage({ data: "hi" }))).event.data; // "hi"
+ * assert.equal(decodeMessage(encodeMessage(createMessage({ data: "hi" }))).event.data, "hi");
+ * assert.throws(() => decodeMessage("not an envelope"), TypeError);
  * ```
  */
 export function decodeMessage<T = unknown>(envelope: Uint8Array | string): ChannelMessage<T> {
