@@ -65,5 +65,6 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
 function stalled(writer: Writer, waitingFor: number): void {
   writer.end("client", {
     cause: new Error(`the client read nothing for ${Math.round(waitingFor)} ms`),
+    abort: true,
   });
 }

@@ -86,8 +86,15 @@ export interface SSEOptions {
   shutdown?: AbortSignal;
   /** Bun's server (the fetch handler's second argument): lifts Bun's idle timeout for this stream. */
   server?: { timeout(request: Request, seconds: number): void };
-  /** Called when the handler fails; the event it returns is sent before the stream closes. */
-  onError?: (error: unknown, stream: SSEStream) => SSEEvent | void;
+  /**
+   * Called when the handler fails; the event it returns (or resolves with:
+   * it may be async, and is awaited up to 1 s) is sent before the stream
+   * closes.
+   */
+  onError?: (
+    error: unknown,
+    stream: SSEStream,
+  ) => SSEEvent | void | PromiseLike<SSEEvent | void>;
   /**
    * Compress the stream with the encoding the client's `Accept-Encoding`
    * asks for (gzip, brotli, zstd, deflate, where the runtime has node:zlib),

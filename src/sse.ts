@@ -12,6 +12,7 @@ import { formatEvent, type SSEEvent } from "./format.ts";
 import { resolveOptions, type SSEOptions, type StreamConfig } from "./options.ts";
 import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
 import { bodyInit, bodySink, compressedSink } from "./compress.ts";
+import { scheduler } from "./scheduler.ts";
 import { trackShutdown } from "./shutdown.ts";
 import { type SinkOwner, WebSink } from "./sink.ts";
 import { type SSEStream, Writer } from "./writer.ts";
@@ -203,25 +204,50 @@ async function iterate(
   }
 }
 
+/**
+ * How long an async `onError` may take: past it the stream closes without
+ * its event (a client should not wait on an error report).
+ */
+export const ON_ERROR_TIMEOUT = 1_000;
+
 function fail(writer: Writer, error: unknown, onError: StreamConfig["onError"]): void {
   // A handler that fails because the stream already ended (an aborted fetch
   // on stream.signal, say) is not an error of the stream.
   if (!writer.open) return;
-  let final: string | undefined;
-  if (onError) {
-    try {
-      const event = onError(error, writer);
-      if (event !== undefined) final = formatFinal(event);
-    } catch (onErrorFailure) {
-      console.error("edge-sse: onError threw", onErrorFailure);
-    }
-  } else {
+  if (!onError) {
     console.error("edge-sse: the stream handler failed", error);
+    return writer.end("error", { cause: error });
   }
-  writer.end("error", { cause: error, final });
+  let result: ReturnType<typeof onError>;
+  try {
+    result = onError(error, writer);
+  } catch (onErrorFailure) {
+    console.error("edge-sse: onError threw", onErrorFailure);
+    return writer.end("error", { cause: error });
+  }
+  if (!isThenable(result)) {
+    return writer.end("error", { cause: error, final: formatFinal(result) });
+  }
+  let done = false;
+  const finish = (event: SSEEvent | void) => {
+    if (done) return;
+    done = true;
+    timeout.cancel();
+    writer.end("error", { cause: error, final: formatFinal(event) });
+  };
+  const timeout = scheduler.schedule(ON_ERROR_TIMEOUT, () => {
+    console.error(`edge-sse: onError did not settle within ${ON_ERROR_TIMEOUT} ms`);
+    finish();
+  });
+  writer.onEnd(timeout);
+  Promise.resolve(result).then(finish, (onErrorFailure) => {
+    console.error("edge-sse: onError rejected", onErrorFailure);
+    finish();
+  });
 }
 
-function formatFinal(event: SSEEvent): string | undefined {
+function formatFinal(event: SSEEvent | void): string | undefined {
+  if (event === undefined) return undefined;
   try {
     return formatEvent(event);
   } catch (invalid) {

@@ -12,6 +12,7 @@ import type { FinalTexts, ServerCloseReason } from "./final.ts";
 import { formatComment, formatEvent, MAX_EVENT_ID_LENGTH, type SSEEvent } from "./format.ts";
 import { type ScheduledTask, scheduler } from "./scheduler.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
+import { ChunkQueue, encodeText } from "./_queue.ts";
 
 /**
  * The handle a handler writes through. Every method is safe to call after the
@@ -99,6 +100,13 @@ export interface EndOptions {
    * or too slow (their queue is dropped).
    */
   final?: string;
+  /**
+   * Abort the sink, so that the runtime drops the connection instead of
+   * delivering what it still holds: for a client that does not read (a
+   * stall, a slow consumer). Default: on "slow-consumer" only; a client the
+   * runtime saw leave needs no abort (and some runtimes log one).
+   */
+  abort?: boolean;
 }
 
 /** Runs once when the stream ends: a function, or a scheduler task to cancel. */
@@ -110,19 +118,6 @@ const DONE = Promise.resolve();
 const MAX_LAST_EVENT_ID = MAX_EVENT_ID_LENGTH;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
-const encoder = new TextEncoder();
-
-/**
- * The UTF-8 bytes of `text`, whose UTF-16 length is `length`. ASCII text is
- * exactly `length` bytes, encoded with `encodeInto` into a buffer of that
- * size (on Deno much faster than `encode()`; bench/README.md); other text
- * overflows it and takes `encode()`.
- */
-function encodeText(text: string, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  return encoder.encodeInto(text, bytes).read === text.length ? bytes : encoder.encode(text);
-}
-
 /** Whoever waits for the queue to drain: one promise for all of them. */
 interface Drain {
   promise: Promise<boolean>;
@@ -144,9 +139,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #abort: AbortController | undefined;
   #closed: Promise<CloseReason> | undefined;
   #resolveClosed: ((reason: CloseReason) => void) | undefined;
-  #parts: (string | Uint8Array)[] = [];
-  #hasBytes = false;
-  #queued = 0;
+  #queue: ChunkQueue;
   #consumerWaiting = false;
   #flushQueued = false;
   /** Whether anything was queued since the pending flush last looked. */
@@ -175,9 +168,10 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.#request = request;
     this.#lastEventId = lastEventId;
     this.#options = options;
+    this.#queue = new ChunkQueue();
     this.#lastWriteAt = this.#lastEventAt = scheduler.now();
     this.sink = openSink(this);
-    this.#push(options.preamble, options.preamble.length);
+    this.#push(options.preamble);
   }
 
   get signal(): AbortSignal {
@@ -202,7 +196,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   get bufferedAmount(): number {
-    return this.#queued;
+    return this.#queue.exact();
   }
 
   /** The cap on queued bytes (`maxBuffered`). */
@@ -227,7 +221,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
-    return this.#queued > 0 && !this.#consumerWaiting;
+    return !this.#queue.empty && !this.#consumerWaiting;
   }
 
   get request(): Request {
@@ -325,17 +319,22 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   write(text: string | Uint8Array, isEvent = false): Written {
     if (this.#end !== null) return "closed";
     if (isEvent && this.#options.idleTimeout > 0) this.#lastEventAt = scheduler.now();
-    const size = typeof text === "string" ? text.length : text.byteLength;
-    if (this.#queued + size > this.#options.maxBuffered && this.#queued > 0) {
-      if (!this.#options.dropWhenFull) {
-        this.end("slow-consumer");
-        return "closed";
+    const queue = this.#queue;
+    const { maxBuffered, highWaterMark } = this.#options;
+    // Limits in UTF-8 bytes: a string's length is a lower bound of its size,
+    // a third of an upper bound; count exactly only when a limit is in doubt.
+    if (!queue.empty && queue.atMost + 3 * text.length > maxBuffered) {
+      const queued = queue.exact();
+      if (queued + text.length > maxBuffered) return this.#overflow();
+      if (typeof text === "string" && queued + 3 * text.length > maxBuffered) {
+        text = encodeText(text);
+        if (queued + text.byteLength > maxBuffered) return this.#overflow();
       }
-      this.#dropped++;
-      return "dropped";
     }
-    this.#push(text, size);
-    return this.#queued <= this.#options.highWaterMark ? "queued" : "full";
+    this.#push(text);
+    if (queue.atMost <= highWaterMark) return "queued";
+    if (queue.atLeast > highWaterMark) return "full";
+    return queue.exact() <= highWaterMark ? "queued" : "full";
   }
 
   /**
@@ -360,33 +359,39 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   /**
    * The one close path. Server-initiated ends write the final event (see
    * {@linkcode EndOptions.final}) after the queued events and close the
-   * sink; when the client is gone or too slow, the queue is dropped.
+   * sink; when the client is gone or too slow, the queue is dropped (and
+   * the sink aborted, see {@linkcode EndOptions.abort}).
    */
   end(reason: CloseReason, options?: EndOptions): void {
     if (this.#end !== null) return;
     const ended = this.#end = new StreamClosed(reason, { cause: options?.cause });
     const clientLost = reason === "client" || reason === "slow-consumer";
     if (clientLost) {
-      this.#parts = [];
-      this.#queued = 0;
+      this.#queue.clear();
     } else {
       const final = options?.final ?? this.#options.final?.[reason as ServerCloseReason] ?? null;
-      if (final !== null) this.#push(final, final.length);
+      if (final !== null) this.#push(final);
     }
     const cleanups = this.#cleanups;
     this.#cleanups = [];
     for (const cleanup of cleanups) runCleanup(cleanup);
     this.#settleDrain(false);
     this.#abort?.abort(ended);
-    this.#flush();
-    this.sink.close();
+    if (options?.abort ?? reason === "slow-consumer") {
+      this.sink.abort(ended);
+    } else if (clientLost) {
+      this.sink.close();
+    } else {
+      this.#flush();
+      this.sink.close();
+    }
     this.#resolveClosed?.(reason);
   }
 
   /** Sink callback: the consumer wants bytes. */
   demand(): void {
     this.#consumerWaiting = true;
-    if (this.#queued > 0) this.#scheduleFlush();
+    if (!this.#queue.empty) this.#scheduleFlush();
   }
 
   /** Sink callback: the client went away. */
@@ -394,11 +399,18 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.end("client", { cause });
   }
 
-  /** Queues `text` of `size` (UTF-16 code units for a string, bytes otherwise). */
-  #push(text: string | Uint8Array, size: number): void {
-    if (typeof text !== "string") this.#hasBytes = true;
-    this.#parts.push(text);
-    this.#queued += size;
+  /** Past `maxBuffered`: drops the text, or ends the stream. */
+  #overflow(): Written {
+    if (!this.#options.dropWhenFull) {
+      this.end("slow-consumer");
+      return "closed";
+    }
+    this.#dropped++;
+    return "dropped";
+  }
+
+  #push(text: string | Uint8Array): void {
+    this.#queue.push(text);
     this.#pushedSinceLook = true;
     if (this.#consumerWaiting) this.#scheduleFlush();
   }
@@ -420,7 +432,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
    */
   #flushFromPull = (): void => {
     if (
-      this.#consumerWaiting && this.#queued < this.#options.highWaterMark &&
+      this.#consumerWaiting && this.#queue.atLeast < this.#options.highWaterMark &&
       (this.#pushedSinceLook || this.#quietTicks < QUIET_TICKS)
     ) {
       this.#quietTicks = this.#pushedSinceLook ? 0 : this.#quietTicks + 1;
@@ -434,8 +446,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Hands everything queued to the sink as one chunk. */
   #flush(): void {
-    if (this.#queued === 0) return;
-    const chunk = this.#join();
+    if (this.#queue.empty) return;
+    const chunk = this.#queue.take();
     // Cleared before the write: a sink may call demand() from inside it.
     this.#consumerWaiting = false;
     try {
@@ -458,32 +470,6 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #forget(cleanup: Cleanup): void {
     const index = this.#cleanups.indexOf(cleanup);
     if (index >= 0) this.#cleanups.splice(index, 1);
-  }
-
-  #join(): Uint8Array {
-    const parts = this.#parts;
-    const size = this.#queued;
-    this.#parts = [];
-    this.#queued = 0;
-    if (!this.#hasBytes) {
-      return encodeText(parts.length === 1 ? parts[0] as string : parts.join(""), size);
-    }
-    this.#hasBytes = false;
-    if (parts.length === 1) return parts[0] as Uint8Array;
-    const pieces: Uint8Array[] = [];
-    let total = 0;
-    for (const part of parts) {
-      const bytes = typeof part === "string" ? encodeText(part, part.length) : part;
-      pieces.push(bytes);
-      total += bytes.byteLength;
-    }
-    const chunk = new Uint8Array(total);
-    let offset = 0;
-    for (const piece of pieces) {
-      chunk.set(piece, offset);
-      offset += piece.byteLength;
-    }
-    return chunk;
   }
 }
 

@@ -1,7 +1,8 @@
 // Backpressure, coalescing, buffer limits and the shared timer, in process.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { sse, type SSEStream } from "../../mod.ts";
+import process from "node:process";
+import { sse, type SSEStream, type StreamClosed } from "../../mod.ts";
 import { scheduler } from "../../src/scheduler.ts";
 import { BodyReader } from "../_read.ts";
 import { delay, within } from "../_server.ts";
@@ -97,7 +98,11 @@ describe("backpressure", () => {
     for (let i = 0; i < 20; i++) results.push(stream.send(event1k));
     assert.equal(await stream.closed, "slow-consumer");
     assert.equal(await results[19], false);
-    assert.equal(await body.rest(), ":\n\n", "the queue of a slow consumer is dropped");
+    await assert.rejects(body.rest(), (error: Error) => {
+      assert.equal((error as StreamClosed).reason, "slow-consumer");
+      return true;
+    }, "the body errors: the runtime drops the connection");
+    assert.equal(body.text, ":\n\n", "the queue of a slow consumer is dropped");
   });
 
   test('with onSlowConsumer "drop", events past maxBuffered are dropped and counted', async () => {
@@ -113,6 +118,98 @@ describe("backpressure", () => {
     assert.equal(chunk!.split("\n\n").length - 1, 10, "the first ten events were kept");
     assert.equal(await stream.send("after"), true, "the stream is still open");
     stream.close();
+  });
+});
+
+describe("limits", () => {
+  // deno-lint-ignore no-explicit-any
+  const globals = globalThis as any;
+  /** Heap in use after a collection where the runtime offers one. */
+  const heapUsed = () => {
+    globals.gc?.();
+    globals.Bun?.gc(true);
+    return process.memoryUsage().heapUsed;
+  };
+
+  test('with onSlowConsumer "drop", dropped sends share one promise and memory stays bounded', async () => {
+    const { stream, body } = open({
+      highWaterMark: 2048,
+      maxBuffered: 8192,
+      onSlowConsumer: "drop",
+    });
+    await body.next();
+    while (stream.dropped === 0) stream.send(event1k);
+    const first = stream.send(event1k);
+    assert.equal(stream.send("x"), first, "every pending send waits on the same promise");
+    const before = heapUsed();
+    for (let i = 0; i < 1_000_000; i++) stream.send("x");
+    const grown = heapUsed() - before;
+    assert.ok(stream.dropped > 999_000);
+    assert.ok(
+      grown < 64 * 1024 * 1024,
+      `1 000 000 dropped sends grew the heap by ${(grown / 1048576).toFixed(1)} MiB`,
+    );
+    assert.ok(stream.bufferedAmount <= 8192);
+    stream.close();
+    assert.equal(await first, false, "pending sends resolve false once closed");
+  });
+
+  test("bufferedAmount counts the UTF-8 bytes queued", async () => {
+    const { stream, body } = open();
+    await body.next();
+    assert.equal(stream.bufferedAmount, 0);
+    stream.send("€".repeat(100));
+    assert.equal(stream.bufferedAmount, "data: \n\n".length + 300);
+    stream.send({ data: "ok" });
+    assert.equal(stream.bufferedAmount, "data: \n\n".length + 300 + "data: ok\n\n".length);
+    stream.close();
+  });
+
+  test("highWaterMark counts UTF-8 bytes: non-ASCII text waits as early as its size says", async () => {
+    const { stream, body } = open({ highWaterMark: 4096 });
+    await body.next();
+    const euro = "€".repeat(1000); // 3 000 bytes, 1 000 UTF-16 code units
+    let resolved = 0;
+    const sends: Promise<boolean>[] = [];
+    for (let i = 0; i < 5; i++) sends.push(stream.send(euro).then((ok) => (resolved++, ok)));
+    await delay(10);
+    assert.equal(resolved, 1, "one event of 3 008 bytes fits under 4 096, two do not");
+    assert.ok(stream.bufferedAmount >= 5 * 3008);
+    stream.close();
+    assert.deepEqual(await Promise.all(sends), [true, false, false, false, false]);
+  });
+
+  test("maxBuffered counts UTF-8 bytes: drops and slow-consumer come at the byte limit", async () => {
+    const euro = "€".repeat(1000);
+    const dropping = open({ highWaterMark: 2048, maxBuffered: 10_000, onSlowConsumer: "drop" });
+    await dropping.body.next();
+    for (let i = 0; i < 20; i++) dropping.stream.send(euro);
+    assert.equal(dropping.stream.dropped, 17, "3 events of 3 008 bytes fit in 10 000");
+    assert.ok(dropping.stream.bufferedAmount <= 10_000);
+    const chunk = await dropping.body.next();
+    assert.equal(chunk, `data: ${euro}\n\n`.repeat(3));
+    dropping.stream.close();
+
+    const closing = open({ highWaterMark: 2048, maxBuffered: 10_000 });
+    await closing.body.next();
+    for (let i = 0; i < 3; i++) closing.stream.send(euro);
+    assert.equal(closing.stream.signal.aborted, false);
+    closing.stream.send(euro);
+    assert.equal(closing.stream.signal.aborted, true, "the fourth event passes 10 000 bytes");
+    assert.equal(await closing.stream.closed, "slow-consumer");
+    await closing.body.rest().catch(() => {});
+  });
+
+  test("ASCII, non-ASCII and emoji bursts past highWaterMark arrive intact", async () => {
+    const { stream, body } = open({ highWaterMark: 64, maxBuffered: 1 << 20 });
+    await body.next();
+    const texts: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      texts.push(["plain", "héllo", "日本語", "🎉x", "a".repeat(40)][i % 5] + i);
+    }
+    for (const text of texts) stream.send(text);
+    stream.close();
+    assert.equal(await body.rest(), ":\n\n" + texts.map((text) => `data: ${text}\n\n`).join(""));
   });
 });
 

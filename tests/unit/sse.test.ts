@@ -271,6 +271,36 @@ describe("handler errors", () => {
     assert.equal(await body.rest(), ":\n\nevent: error\ndata: try later\n\n");
   });
 
+  test("an async onError's event is sent before the stream closes", async () => {
+    const { stream, body } = open(() => Promise.reject(new Error("x")), {
+      onError: async (error) => {
+        await delay(5);
+        return { event: "error", data: (error as Error).message };
+      },
+    });
+    assert.equal(await body.rest(), ":\n\nevent: error\ndata: x\n\n");
+    assert.equal(await stream.closed, "error");
+  });
+
+  test("an onError that rejects or never settles closes the stream, with nothing unhandled", async () => {
+    const { trapUnhandledRejections } = await import("../_read.ts");
+    const unhandled = await trapUnhandledRejections(async () => {
+      const rejecting = open(() => Promise.reject(new Error("x")), {
+        onError: () => Promise.reject(new Error("onError failed")),
+      });
+      assert.equal(await rejecting.body.rest(), ":\n\n");
+      assert.equal(await rejecting.stream.closed, "error");
+      const started = performance.now();
+      const hanging = open(() => Promise.reject(new Error("x")), {
+        onError: () => new Promise(() => {}),
+      });
+      assert.equal(await within(hanging.stream.closed, 3000, "the onError bound"), "error");
+      assert.ok(performance.now() - started >= 900, "onError had its second");
+      assert.equal(await hanging.body.rest(), ":\n\n");
+    });
+    assert.deepEqual(unhandled, []);
+  });
+
   test("a handler failing after the client left is not reported", async () => {
     let reported = 0;
     const { stream, body } = open(async (s) => {
