@@ -23,6 +23,8 @@ interface ServerStats {
 }
 
 const SLOW = { bytes: 16 * 1024, everyMs: 100 };
+/** When the heap is read: while the producer runs, before a 2 s stall timeout can fire. */
+const PROBE_MS = 1500;
 
 function scenarios(quick: boolean): Scenario[] {
   if (quick) {
@@ -46,14 +48,17 @@ async function measure(runtime: Runtime, scenario: Scenario, seconds: number) {
   try {
     const base = await server.get<ServerStats>("/stats?gc=1");
     const id = "r";
+    const opened = Date.now();
     const conn = await Conn.open(
       server.port,
       `/reader?producer=${scenario.producer}&text=${scenario.text}&seconds=${seconds}&id=${id}`,
     );
     if (scenario.reader === "slow") conn.readToEnd(SLOW);
-    await delay(seconds * 1000);
+    // Memory while the producer runs, before a stall can be detected (stallTimeout 2 s).
+    await delay(PROBE_MS);
     const held = await server.get<ServerStats>("/stats?gc=1");
-    let record = held.readers[id];
+    await delay(Math.max(0, seconds * 1000 - (Date.now() - opened)));
+    let record = (await server.get<ServerStats>("/stats")).readers[id];
     // A stalled stream that is still open gets a little longer to be noticed.
     for (let i = 0; i < 10 && record.reason === null && scenario.reader === "stalled"; i++) {
       await delay(500);
@@ -130,7 +135,8 @@ export async function readers(context: SoakContext): Promise<string> {
     "(64 KiB) and `maxBuffered` (1 MiB), 1 s heartbeat (so `stallTimeout` is 2 s). Slow " +
     `reader: ${SLOW.bytes / 1024} KiB every ${SLOW.everyMs} ms; stalled: never reads. Peak ` +
     "queue: the largest `bufferedAmount` seen by the producer, in UTF-8 bytes. Heap and RSS " +
-    `held: after a forced GC at the end of the ${seconds} s, against the idle server. After ` +
+    `held: after a forced GC ${PROBE_MS / 1000} s into the stream (the producer running, no ` +
+    "stall detected yet), against the idle server. After " +
     "s: from the request to the stream's end. Server socket: `ss` state of the server's end " +
     "of the connection (gone, or still holding unsent bytes).",
     "",
