@@ -4,7 +4,7 @@
 // per cycle against the floor (a bare ReadableStream doing the same).
 
 import { type Runtime, startServer } from "../bench/proc.ts";
-import { count, fixed, footer, load, ratio, table } from "../bench/report.ts";
+import { count, fixed, footer, load, table } from "../bench/report.ts";
 import { Conn, delay, pool } from "./conn.ts";
 import type { SoakContext } from "./main.ts";
 
@@ -104,7 +104,7 @@ async function run(runtime: Runtime, contender: string, perMoment: number): Prom
 
 /** The open/abort cycles section. */
 export async function cycles(context: SoakContext): Promise<string> {
-  const perMoment = context.quick ? 60 : 400;
+  const perMoment = context.quick ? 60 : 800;
   const before = await load();
   const rows: string[][] = [];
   for (const runtime of context.runtimes) {
@@ -128,7 +128,7 @@ export async function cycles(context: SoakContext): Promise<string> {
         count(r.unhandled),
         fixed(r.heapSlope),
         fixed(r.rssSlope),
-        contender === "edge" ? ratio(Math.max(r.heapSlope, 1), Math.max(floor.heapSlope, 1)) : "",
+        contender === "edge" ? fixed(r.heapSlope - floor.heapSlope) : "",
         fixed(r.heapGrowth),
       ]);
     }
@@ -147,7 +147,7 @@ export async function cycles(context: SoakContext): Promise<string> {
       "unhandled rejections",
       "heap B/cycle",
       "RSS B/cycle",
-      "heap slope vs floor",
+      "heap B/cycle over floor",
       "heap growth KiB",
     ], rows),
     "",

@@ -81,7 +81,7 @@ async function measure(runtime: Runtime, scenario: Scenario, seconds: number) {
 
 /** The slow and stalled readers section. */
 export async function readers(context: SoakContext): Promise<string> {
-  const seconds = context.quick ? 2 : 4;
+  const seconds = context.quick ? 2 : 3;
   const before = await load();
   const rows: string[][] = [];
   for (const runtime of context.runtimes) {
