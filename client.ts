@@ -10,6 +10,9 @@
  *   resumes with `Last-Event-ID`, honours `retry:`, backs off on errors and
  *   stops at once when its `signal` aborts: pass a stream's `signal` when
  *   relaying, and the upstream request ends with the downstream client.
+ *   `reconnect: false` sends a request once (an LLM completion);
+ *   `onOpen` and `onRetry` see each response and each reconnection, and an
+ *   {@linkcode EventStreamError} keeps the error response's body readable.
  *
  * @example Relay an upstream stream
  * ```ts ignore
