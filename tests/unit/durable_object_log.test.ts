@@ -3,7 +3,8 @@
 // The same log on real workerd storage: tests/e2e/cloudflare.node.test.ts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { DurableObjectLog, formatLogId, parseLogId } from "../../mod.ts";
+import { Channel, DurableObjectLog, formatLogId, parseLogId, sse } from "../../mod.ts";
+import { BodyReader } from "../_read.ts";
 import type { LogEntry, LogRead } from "../../src/channel/log.ts";
 import { MemoryStorage } from "../_memory_storage.ts";
 
@@ -169,5 +170,23 @@ describe("DurableObjectLog", () => {
     // @ts-expect-error: not a string
     await assert.rejects(log.append({ data: 1 }), TypeError);
     await assert.rejects(log.read({ last: -1 }), RangeError);
+  });
+
+  test("a Channel on it replays after a restart, then goes on live", async () => {
+    const storage = new MemoryStorage();
+    const before = new Channel<string>({ log: new DurableObjectLog({ storage }) });
+    await before.ready;
+    const seen = await before.publish({ data: "one" });
+    const missed = await before.publish({ data: "two" });
+    await before.close();
+    // The object restarts: a new channel over the same storage.
+    const room = new Channel<string>({ log: new DurableObjectLog({ storage }) });
+    await room.ready;
+    const request = new Request("http://room/events", { headers: { "last-event-id": seen } });
+    const body = new BodyReader(sse(request, (stream) => room.subscribe(stream)));
+    assert.deepEqual((await body.take(1)).map((e) => [e.id, e.data]), [[missed, "two"]]);
+    const live = await room.publish({ data: "three" });
+    assert.deepEqual((await body.take(1)).map((e) => [e.id, e.data]), [[live, "three"]]);
+    await room.close();
   });
 });
