@@ -12,6 +12,7 @@ import { gzipSync } from "node:zlib";
 import { transform } from "esbuild";
 import { delay } from "../_server.ts";
 import { BodyReader, type ReadEvent } from "../_read.ts";
+import { launchChromium, until } from "../_browser.ts";
 import { root } from "../_host.ts";
 import { readWrangler, startWorkerd, type Workerd, type WranglerConfig } from "../_workerd.ts";
 
@@ -146,6 +147,40 @@ describe("examples/cloudflare-chat on workerd", () => {
     assert.equal((await fetch(`${worker.url}/rooms/a/nothing`)).status, 404);
     const bad = await fetch(`${worker.url}/rooms/a/messages`, { method: "POST", body: "{}" });
     assert.equal(bad.status, 400);
+  });
+
+  test("the page at / chats in Chromium: it shows what others post and posts through its form", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.open(`${worker.url}/`);
+      await until(
+        page,
+        `document.getElementById("status").textContent.startsWith("connected")`,
+        "connected",
+      );
+      await post(worker, "lobby", "Hi from <b>curl</b>");
+      await until(
+        page,
+        `document.getElementById("log").textContent.includes("Hi from <b>curl</b>")`,
+        "a message posted elsewhere",
+        10_000,
+      );
+      await page.fill("input[name=text]", "Grüße from the page");
+      await page.press("input[name=text]", "Enter");
+      await until(
+        page,
+        `document.getElementById("log").textContent.includes("Grüße from the page")`,
+        "its own message",
+        10_000,
+      );
+      assert.equal(
+        await page.evaluate(`document.querySelectorAll("#log b").length`),
+        0,
+        "text, not markup",
+      );
+    } finally {
+      await browser.close();
+    }
   });
 
   test("a message to a room of 50 reaches each of them once and nobody in the other room", async () => {
