@@ -53,10 +53,10 @@ async function startServer(runtime: Runtime): Promise<Server> {
       cwd: ROOT,
     }).output();
     if (!built.success) throw new Error("esbuild bench/compress_server.ts failed");
-    argv = ["node", out];
+    argv = ["node", "--expose-gc", out];
   } else {
     argv = runtime === "deno"
-      ? [`${bin}/deno`, "run", "-A", "bench/compress_server.ts"]
+      ? [`${bin}/deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/compress_server.ts"]
       : [`${bin}/bun`, "bench/compress_server.ts"];
   }
   const child = new Deno.Command(argv[0], {
@@ -220,13 +220,21 @@ export async function compress(context: Context): Promise<string> {
           context.log(`compress: ${runtime} ${kind} ${encoding}`);
           const result = await run(server.port, kind, encoding, streams, events);
           if (encoding !== "identity" && result.encoding !== encoding) {
-            rows.push([runtime, kind, encoding, "not offered", "", "", "", "", "", ""]);
+            rows.push([runtime, kind, encoding, "not offered", "", "", "", "", "", "", ""]);
             continue;
           }
           baseline ??= result;
           const sink = encoding === "identity" ? [] : await getJson<number[]>(
             server.port,
             `/sink?kind=${kind}&encoding=${encoding}&n=${events}`,
+          );
+          const memory = encoding === "identity" || kind !== "llm" ? "" : fixed(
+            (await getJson<{ kib: number }>(
+              server.port,
+              `/memory?encoding=${encoding}&n=100`,
+            ))
+              .kib,
+            0,
           );
           const p50 = percentile(result.delays, 50);
           const p99 = percentile(result.delays, 99);
@@ -245,6 +253,7 @@ export async function compress(context: Context): Promise<string> {
               ? ""
               : `${fixed(percentile(sink, 50), 3)} / ${fixed(percentile(sink, 99), 3)}`,
             fixed(result.cpuPerEvent, 1),
+            memory,
           ]);
         }
         for (const peer of HONO) {
@@ -263,6 +272,7 @@ export async function compress(context: Context): Promise<string> {
             fixed(p99 - percentile(baseline!.delays, 99), 2),
             "",
             fixed(result.cpuPerEvent, 1),
+            "",
           ]);
         }
       }
@@ -279,7 +289,8 @@ export async function compress(context: Context): Promise<string> {
     "decoded by a node:http client (ms); added: compressed minus uncompressed delay at that " +
     "percentile (both include the machine's scheduling noise); compressor: in the server " +
     "process, from the sink's write() to the compressed bytes handed on (ms, events 2 ms " +
-    "apart), what compression itself adds; CPU: server user+system time per event (µs). " +
+    "apart), what compression itself adds; CPU: server user+system time per event (µs); " +
+    "KiB/stream: resident memory per idle compressor (one event written). " +
     "Targets (issue 13): LLM " +
     "wire/plain ≤ 0.15, p99 added ≤ 1 ms.",
     "",
@@ -295,6 +306,7 @@ export async function compress(context: Context): Promise<string> {
         "added p99",
         "compressor p50 / p99",
         "CPU µs/event",
+        "KiB/stream",
       ],
       rows,
     ),

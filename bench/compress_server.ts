@@ -11,6 +11,8 @@
 //   GET /sink?kind=llm&encoding=gzip&n=200
 //                     in-process: ms from CompressingSink.write() to the
 //                     compressed bytes handed on, per event (2 ms apart)
+//   GET /memory?encoding=gzip&n=500
+//                     KiB of RSS per idle compressor (n sinks, one event each)
 //   GET /cpu          the process's CPU time so far (user + system, µs)
 //
 // Prints one JSON line `{"port":..,"pid":..}` once it listens.
@@ -149,6 +151,44 @@ async function sinkLatency(url: URL): Promise<Response> {
   return Response.json(delays);
 }
 
+function collectGarbage(): void {
+  if (globals.Bun) globals.Bun.gc(true);
+  else globals.gc?.();
+}
+
+const kept: unknown[] = [];
+
+/** Resident memory that one idle compressed stream's compressor holds. */
+async function compressorMemory(url: URL): Promise<Response> {
+  const n = Number(url.searchParams.get("n") ?? 500);
+  const encoding = (url.searchParams.get("encoding") ?? "gzip") as Encoding;
+  const bytes = new TextEncoder().encode(`data: ${JSON.stringify(llmEvents(3)[1].data)}\n\n`);
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const before = process.memoryUsage().rss;
+  let pending = n;
+  let allWritten!: () => void;
+  const written = new Promise<void>((resolve) => allWritten = resolve);
+  const sinks = Array.from({ length: n }, () => {
+    const sink = new CompressingSink(
+      {
+        demand: () => --pending === 0 && allWritten(),
+        gone: () => {},
+      },
+      encoding,
+      () => ({ write: () => true, close: () => {}, abort: () => {} }),
+    );
+    sink.write(bytes);
+    return sink;
+  });
+  await written;
+  collectGarbage();
+  const after = process.memoryUsage().rss;
+  // Kept until the process ends: memory they gave back would be reused by the next measurement.
+  kept.push(sinks);
+  return Response.json({ kib: (after - before) / n / 1024 });
+}
+
 function handle(request: Request, server?: unknown): Response | Promise<Response> {
   const url = new URL(request.url);
   switch (url.pathname) {
@@ -159,6 +199,8 @@ function handle(request: Request, server?: unknown): Response | Promise<Response
       return hono.fetch(request);
     case "/sink":
       return sinkLatency(url);
+    case "/memory":
+      return compressorMemory(url);
     case "/times": {
       const id = url.searchParams.get("id") ?? "0";
       const sent = times.get(id) ?? [];
