@@ -159,7 +159,7 @@ export function compressionEncodings(): readonly Encoding[] {
 /**
  * Window sizes for many long-lived small streams: events repeat their
  * envelope within a few KiB, so an 8 KiB deflate window (13 bits, ~64 KiB
- * of zlib state per stream instead of ~256 KiB; 130-180 KiB of RSS per idle
+ * of zlib state per stream instead of ~256 KiB; 110-170 KiB of RSS per idle
  * stream measured with everything around it) and a 64 KiB brotli/zstd
  * window compress an event stream as well as the defaults.
  */
