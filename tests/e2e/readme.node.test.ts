@@ -4,8 +4,8 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { localImports, readme, type ReadmeBlock, type Runtime } from "../_readme.ts";
 import { root } from "../_host.ts";
 
@@ -17,8 +17,8 @@ const RESPONSE_MS = 15_000;
 mkdirSync(dir, { recursive: true });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Writes the block and an entry that imports the listen harness first; returns the command. */
-function prepare(block: ReadmeBlock, runtime: Runtime): string[] {
+/** Writes the block and an entry that imports the listen harness first; returns the entry. */
+function write(block: ReadmeBlock, runtime: Runtime): string {
   const name = `line-${block.line}`;
   const js = block.language === "js" || block.language === "javascript";
   const file = `${name}.${js ? "mjs" : "ts"}`;
@@ -33,7 +33,13 @@ function prepare(block: ReadmeBlock, runtime: Runtime): string[] {
       "",
     ].join("\n"),
   );
-  if (runtime === "deno") return [bin("deno"), "run", "--allow-all", "--check", entry];
+  return entry;
+}
+
+/** The command that runs the block (Deno's blocks are type-checked together, first). */
+function prepare(block: ReadmeBlock, runtime: Runtime): string[] {
+  const entry = write(block, runtime);
+  if (runtime === "deno") return [bin("deno"), "run", "--allow-all", "--no-check", entry];
   if (runtime === "bun") return [bin("bun"), entry];
   const out = entry.replace(/\.ts$/, ".mjs");
   const build = spawnSync(bin("esbuild"), [
@@ -109,6 +115,28 @@ async function expectStream(port: number, path: string): Promise<void> {
   }
 }
 
+/**
+ * deno.json for the blocks' folder: the root's, without its `exclude` (which
+ * names .build/, and `deno check` skips excluded files without a word), its
+ * relative imports pointing back at the root.
+ */
+function checkConfig(): string {
+  const config = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+  for (const key of ["exclude", "tasks", "test", "lint", "fmt", "publish", "exports", "name"]) {
+    delete config[key];
+  }
+  for (const [name, target] of Object.entries<string>(config.imports ?? {})) {
+    if (target.startsWith("./")) config.imports[name] = relative(dir, join(root, target));
+  }
+  const file = join(dir, "deno.json");
+  writeFileSync(file, JSON.stringify(config));
+  // nodeModulesDir "manual" reads the node_modules beside the config.
+  if (!existsSync(join(dir, "node_modules"))) {
+    symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  }
+  return file;
+}
+
 const blocks = readme();
 
 describe("README.md's code blocks run as written", () => {
@@ -117,6 +145,18 @@ describe("README.md's code blocks run as written", () => {
       blocks.filter((b) => b.problems.length > 0).map((b) => `line ${b.line}: ${b.problems}`),
       [],
     );
+  });
+
+  test("the blocks that run on Deno type-check (deno check, one run for all)", () => {
+    const entries = blocks.filter((b) => !b.fragment && b.runtimes.includes("deno"))
+      .map((block) => write(block, "deno"));
+    const check = spawnSync(bin("deno"), ["check", "--config", checkConfig(), ...entries], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      timeout: 300_000,
+    });
+    assert.equal(check.status, 0, `${check.stdout}${check.stderr}`.slice(-5000));
   });
 
   for (const block of blocks.filter((b) => !b.fragment)) {
