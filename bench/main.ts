@@ -36,24 +36,19 @@ const BENCHES: Record<string, Bench> = {
 const README = `${ROOT}/bench/README.md`;
 const MARKERS = { start: "<!-- results:start -->", end: "<!-- results:end -->" };
 
-/** Benchmark 4, fan-out (bench/fanout.ts), runs in a process of its own: it spawns one per runtime. */
-async function fanout(context: Context): Promise<string> {
-  const script = `${ROOT}/bench/fanout.ts`;
-  const args = ["run", "-A", script, `--runtime=${context.runtimes.join(",")}`];
-  if (context.quick) args.push("--quick");
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`bench/fanout.ts failed (exit ${out.code})`);
-  return new TextDecoder().decode(out.stdout).trim();
+/** Benchmark 4, fan-out (bench/fanout.ts), spawns a process per runtime itself. */
+function fanout(context: Context): Promise<string> {
+  return runScript("bench/fanout.ts", context);
 }
 
-/** Channels over Redis (bench/redis.ts) run in a process of their own, with their own redis-server. */
-async function redis(context: Context): Promise<string> {
-  const args = ["run", "-A", `${ROOT}/bench/redis.ts`, `--runtime=${context.runtimes.join(",")}`];
+/** Channels over Redis (bench/redis.ts) start their own redis-server. */
+function redis(context: Context): Promise<string> {
+  return runScript("bench/redis.ts", context);
+}
+
+/** Runs a benchmark that is a script of its own, with the same runtimes and --quick; returns its table. */
+async function runScript(script: string, context: Context): Promise<string> {
+  const args = ["run", "-A", `${ROOT}/${script}`, `--runtime=${context.runtimes.join(",")}`];
   if (context.quick) args.push("--quick");
   const out = await new Deno.Command(Deno.execPath(), {
     args,
@@ -61,7 +56,7 @@ async function redis(context: Context): Promise<string> {
     stdout: "piped",
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error(`bench/redis.ts failed (exit ${out.code})`);
+  if (!out.success) throw new Error(`${script} failed (exit ${out.code})`);
   return new TextDecoder().decode(out.stdout).trim();
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { formatComment, formatEvent, formatRetry, type SSEEvent } from "./format.ts";
-import type { SSEStream } from "./writer.ts";
+import type { SSEStream, WriterOptions } from "./writer.ts";
 import { type FinalEvents, type FinalTexts, resolveFinal } from "./final.ts";
 import { checkKeys, checkSignal, positiveMs } from "./_validate.ts";
 
@@ -124,6 +124,22 @@ export interface StreamConfig {
   server: SSEOptions["server"] | null;
   onError: SSEOptions["onError"] | null;
   compress: boolean;
+}
+
+/**
+ * The few fields of `config` the writer keeps for the stream's lifetime: its
+ * own small object, not the whole config (whose `Headers` alone are hundreds
+ * of bytes per stream; bench/README.md).
+ */
+export function writerOptions(config: StreamConfig): WriterOptions {
+  return {
+    preamble: config.preamble,
+    highWaterMark: config.highWaterMark,
+    maxBuffered: config.maxBuffered,
+    dropWhenFull: config.dropWhenFull,
+    final: config.final,
+    idleTimeout: config.idleTimeout,
+  };
 }
 
 /** How the errors of invalid options start. */

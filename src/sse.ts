@@ -9,7 +9,7 @@ import { isAsyncIterable, isThenable } from "./_util.ts";
 import { describe } from "./_validate.ts";
 import { startTimers } from "./deadlines.ts";
 import { formatEvent, type SSEEvent } from "./format.ts";
-import { resolveOptions, type SSEOptions, type StreamConfig } from "./options.ts";
+import { resolveOptions, type SSEOptions, type StreamConfig, writerOptions } from "./options.ts";
 import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
 import { bodyInit, bodySink, compressedSink } from "./compress.ts";
 import { scheduler } from "./scheduler.ts";
@@ -89,17 +89,11 @@ export function sse(
       "Cannot start the stream: `source` must be a function or an async iterable",
     );
   }
-  // Its own small options object: the writer lives as long as the stream
-  // and must not keep the whole config (its Headers alone are hundreds of
-  // bytes per stream; bench/README.md).
-  const writer = new Writer(request, {
-    preamble: config.preamble,
-    highWaterMark: config.highWaterMark,
-    maxBuffered: config.maxBuffered,
-    dropWhenFull: config.dropWhenFull,
-    final: config.final,
-    idleTimeout: config.idleTimeout,
-  }, config.compress ? compressedSink(request, config.headers, openWebSink) : openWebSink);
+  const writer = new Writer(
+    request,
+    writerOptions(config),
+    config.compress ? compressedSink(request, config.headers, openWebSink) : openWebSink,
+  );
   if (config.connectionClose) forceConnectionClose(request, config.headers);
   const response = new Response(bodySink(writer.sink).readable, {
     status: config.status,

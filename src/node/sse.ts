@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { isAsyncIterable } from "../_util.ts";
 import { startTimers } from "../deadlines.ts";
-import { resolveOptions, type SSEOptions } from "../options.ts";
+import { resolveOptions, type SSEOptions, writerOptions } from "../options.ts";
 import { run, type Source, watchSignal } from "../sse.ts";
 import { CompressingSink, negotiateEncoding, setEncodingHeaders } from "../compress.ts";
 import type { Sink, SinkOwner } from "../sink.ts";
@@ -111,18 +111,9 @@ export function sse(
     }
   }
   writeHead(res, config.status, config.headers, isHttp2(request));
-  // Its own small options object, as the web sse(): the writer lives as
-  // long as the stream and must not keep the whole config.
   const writer: Writer = new Writer(
     () => toRequest(request, writer.signal),
-    {
-      preamble: config.preamble,
-      highWaterMark: config.highWaterMark,
-      maxBuffered: config.maxBuffered,
-      dropWhenFull: config.dropWhenFull,
-      final: config.final,
-      idleTimeout: config.idleTimeout,
-    },
+    writerOptions(config),
     openSink,
     lastEventIdOf(request),
   );
