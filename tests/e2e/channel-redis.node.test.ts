@@ -10,6 +10,7 @@ import { build } from "esbuild";
 import { delay, within } from "../_server.ts";
 import { BodyReader, type ReadEvent } from "../_read.ts";
 import { freePort, root } from "../_host.ts";
+import { startRedis, stopProcess } from "../_redis_server_process.ts";
 import { parseLogId } from "../../mod.ts";
 
 interface Instance {
@@ -42,10 +43,8 @@ before(async () => {
 });
 
 after(async () => {
-  for (const instance of instances) instance.process.kill("SIGTERM");
-  await Promise.all(instances.map((instance) => exited(instance.process, 3000)));
-  redis?.kill("SIGKILL");
-  if (redis) await exited(redis, 3000);
+  await Promise.all(instances.map((instance) => stopProcess(instance.process, "SIGTERM")));
+  await stopProcess(redis, "SIGKILL");
 });
 
 describe("Channel with a RedisBackplane, two server processes", () => {
@@ -100,8 +99,7 @@ describe("Channel with a RedisBackplane, two server processes", () => {
     await onB.take(20, 5000);
     const stoppedAt = performance.now();
     const lastBefore = n;
-    redis!.kill("SIGKILL");
-    await exited(redis!, 3000);
+    await stopProcess(redis, "SIGKILL");
     await delay(300);
     redis = await startRedis(redisPort);
     const restartedAt = performance.now();
@@ -184,41 +182,6 @@ async function startInstance(name: string): Promise<Instance> {
   const instance = { process: child, url: `http://127.0.0.1:${port}`, log };
   instances.push(instance);
   return instance;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  await within(
-    new Promise<void>((resolve, reject) => {
-      child.stdout!.on("data", (chunk) => {
-        output += chunk;
-        if (output.includes("Ready to accept connections")) resolve();
-      });
-      child.on("error", reject);
-      child.on("exit", (code) => reject(new Error(`redis-server exited (${code}): ${output}`)));
-    }),
-    10_000,
-    "redis-server to start (is it installed? apt-get install redis-server)",
-  );
-  return child;
-}
-
-function exited(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return within(new Promise<void>((resolve) => child.once("exit", () => resolve())), ms, "exit")
-    .catch(() => {
-      child.kill("SIGKILL");
-    });
 }
 
 function range(from: number, to: number): number[] {
