@@ -28,3 +28,22 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Bundles the TypeScript file `entry` into one ES module at `outfile` that
+ * Node runs as a child process (npm packages stay external, resolved from
+ * the checkout's node_modules).
+ */
+export async function bundleForNode(entry: string, outfile: string): Promise<void> {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    outfile,
+    logLevel: "warning",
+  });
+}

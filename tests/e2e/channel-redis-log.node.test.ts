@@ -13,7 +13,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { createClient } from "redis";
 import { Channel, sse } from "../../mod.ts";
 import { RedisStreamLog } from "../../redis.ts";
@@ -21,7 +20,7 @@ import { delay, within } from "../_server.ts";
 import { BodyReader } from "../_read.ts";
 import { type CuttableProxy, cuttableProxy } from "../_redis_proxy.ts";
 import { startRedis, stopProcess } from "../_redis_server_process.ts";
-import { freePort, root } from "../_host.ts";
+import { bundleForNode, freePort, root } from "../_host.ts";
 
 interface Instance {
   name: string;
@@ -48,16 +47,7 @@ let proxy: CuttableProxy;
 const instances: Instance[] = [];
 
 before(async () => {
-  await build({
-    entryPoints: [join(root, "tests", "_redis_log_server.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    outfile: script,
-    logLevel: "warning",
-  });
+  await bundleForNode(join(root, "tests", "_redis_log_server.ts"), script);
   redisPort = await freePort();
   redis = await startRedis(redisPort, dir);
   proxy = await cuttableProxy(redisPort);

@@ -6,10 +6,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { delay, within } from "../_server.ts";
 import { BodyReader, type ReadEvent } from "../_read.ts";
-import { freePort, root } from "../_host.ts";
+import { bundleForNode, freePort, root } from "../_host.ts";
 import { startRedis, stopProcess } from "../_redis_server_process.ts";
 import { parseLogId } from "../../mod.ts";
 
@@ -27,16 +26,7 @@ let a: Instance;
 let b: Instance;
 
 before(async () => {
-  await build({
-    entryPoints: [join(root, "tests", "_redis_server.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    outfile: script,
-    logLevel: "warning",
-  });
+  await bundleForNode(join(root, "tests", "_redis_server.ts"), script);
   redisPort = await freePort();
   redis = await startRedis(redisPort);
   [a, b] = await Promise.all([startInstance("a"), startInstance("b")]);
