@@ -2,21 +2,23 @@
 // PORT choose the address, and SIGTERM drains every stream (a "restarting"
 // event, then the end of the body) before the process exits with status 0.
 // Node only: it starts Deno, Bun and Node processes itself.
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { root } from "../_host.ts";
 
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
+const bundle = join(root, ".build", `demo-node-${process.pid}.mjs`);
+after(() => rmSync(bundle, { force: true }));
 
 function command(runtime: string): string[] {
   if (runtime === "deno") {
     return [bin("deno"), "run", "--allow-net", "--allow-read", "--allow-env", "examples/deno.ts"];
   }
   if (runtime === "bun") return [bin("bun"), "examples/bun.ts"];
-  const out = join(root, ".build", `demo-node-${process.pid}.mjs`);
+  const out = bundle;
   mkdirSync(join(root, ".build"), { recursive: true });
   const build = spawnSync(bin("esbuild"), [
     "examples/node.ts",
