@@ -5,8 +5,8 @@
 //
 //   node fanout-client.mjs '{"port":1234,"count":5000,"rounds":15,"warmup":2}'
 //
-// Prints one JSON line: `{"deliveredMs":[...],"openMs":..,"cpuMs":..}` (cpuMs: the
-// server's CPU time per broadcast).
+// Prints one JSON line: `{"deliveredMs":[...],"openMs":..,"cpuMs":..,"gcMs":..}`
+// (the server's CPU and garbage-collection time per broadcast).
 
 import { connect, type Socket } from "node:net";
 
@@ -89,9 +89,9 @@ async function main(): Promise<void> {
   while (JSON.parse(await get("/count")).count < job.count) await sleep(20);
   const openMs = performance.now() - started;
   const deliveredMs: number[] = [];
-  let cpuBefore = 0;
+  let before = { micros: 0, gcMs: 0 };
   for (let round = -job.warmup; round < job.rounds; round++) {
-    if (round === 0) cpuBefore = JSON.parse(await get("/cpu")).micros;
+    if (round === 0) before = JSON.parse(await get("/cpu"));
     await sleep(50);
     const id = String(round + 1000).padStart(6, "0");
     marker = `@${id}@`;
@@ -105,8 +105,10 @@ async function main(): Promise<void> {
     if (round >= 0) deliveredMs.push(ms);
   }
   // The server's CPU time per broadcast (the pauses between rounds cost nothing).
-  const cpuMs = (JSON.parse(await get("/cpu")).micros - cpuBefore) / 1000 / job.rounds;
-  console.log(JSON.stringify({ deliveredMs, openMs, cpuMs }));
+  const after = JSON.parse(await get("/cpu"));
+  const cpuMs = (after.micros - before.micros) / 1000 / job.rounds;
+  const gcMs = (after.gcMs - before.gcMs) / job.rounds;
+  console.log(JSON.stringify({ deliveredMs, openMs, cpuMs, gcMs }));
   for (const socket of sockets) socket.destroy();
   process.exit(0);
 }

@@ -6,12 +6,13 @@
 //   GET /sub                   a subscriber's stream
 //   GET /publish?round=<n>     broadcasts the round's event to every subscriber, then 204
 //   GET /count                 how many subscribers are attached
-//   GET /cpu                   the process's CPU time so far (user + system, µs)
+//   GET /cpu                   the process's CPU time (user + system, µs) and GC time (ms) so far
 //
 // Prints one JSON line `{"port":..,"pid":..}` once it listens.
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import process from "node:process";
+import { PerformanceObserver } from "node:perf_hooks";
 import { createChannel, createSession } from "better-sse";
 import { getRequestListener } from "@hono/node-server";
 import { Channel } from "../src/channel/channel.ts";
@@ -106,6 +107,12 @@ const CONTENDERS: Record<FanoutContender, () => Contender> = {
   "edge-sse-hono": edgeHono,
 };
 
+/** Milliseconds spent in garbage collection so far. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ["gc"] });
+
 {
   const name = process.argv[2] as FanoutContender;
   if (!(name in CONTENDERS)) throw new Error(`unknown contender ${name}`);
@@ -118,7 +125,7 @@ const CONTENDERS: Record<FanoutContender, () => Contender> = {
       res.writeHead(204).end();
     } else if (url === "/cpu") {
       const { user, system } = process.cpuUsage();
-      const body = JSON.stringify({ micros: user + system });
+      const body = JSON.stringify({ micros: user + system, gcMs });
       res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
       res.end(body);
     } else if (url === "/count") {

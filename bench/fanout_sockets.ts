@@ -1,8 +1,8 @@
 // Fan-out over sockets on Node (run by bench/fanout.ts): one event broadcast
 // to 5 000 and 10 000 subscribers, each a raw node:net client in a separate
 // process; the time from the publish request until the last subscriber has
-// the event, median of 15 broadcasts. Contenders, each on a fresh node:http
-// server (bench/fanout_server.ts):
+// the event, median of 15 broadcasts (3 passes of 5, contenders interleaved).
+// Contenders, each on a fresh node:http server per pass (bench/fanout_server.ts):
 //
 // - floor: a Set of ServerResponses, one res.write() of the same string each
 // - better-sse: its Channel, sessions on node:http (keepAlive off)
@@ -30,6 +30,8 @@ interface Result {
   deliveredMs: number[];
   /** The server's CPU time per broadcast. */
   cpuMs: number;
+  /** The server's garbage-collection time per broadcast. */
+  gcMs: number;
 }
 
 /** Bundles the server and the client for Node. */
@@ -71,12 +73,13 @@ async function measure(contender: Contender, subscribers: number, rounds: number
   const server = spawn(["node", SERVER, contender], "piped");
   try {
     const { port } = JSON.parse(await firstLine(server.stdout));
-    const job = { port, count: subscribers, rounds, warmup: 2 };
+    const job = { port, count: subscribers, rounds, warmup: 1 };
     const client = await spawn(["node", CLIENT, JSON.stringify(job)], "piped").output();
     if (!client.success) throw new Error(`fan-out client failed on ${contender}`);
     return JSON.parse(new TextDecoder().decode(client.stdout).trim()) as {
       deliveredMs: number[];
       cpuMs: number;
+      gcMs: number;
     };
   } finally {
     server.kill("SIGTERM");
@@ -88,16 +91,32 @@ async function measure(contender: Contender, subscribers: number, rounds: number
 export async function socketFanout(quick: boolean, log: (line: string) => void): Promise<string> {
   await build();
   const sizes = quick ? [1_000] : [5_000, 10_000];
-  const rounds = quick ? 5 : 15;
+  // Passes interleave the contenders, so that load changes on the shared
+  // machine hit them alike: each pass opens every contender's subscribers
+  // afresh and times a few broadcasts.
+  const passes = quick ? 1 : 3;
+  const rounds = 5;
   const results: Result[] = [];
   for (const subscribers of sizes) {
-    for (const contender of CONTENDERS) {
-      log(`[fanout] sockets: ${contender}, ${subscribers} subscribers`);
-      const { deliveredMs, cpuMs } = await measure(contender, subscribers, rounds);
-      results.push({ contender, subscribers, deliveredMs, cpuMs });
+    const mine = CONTENDERS.map((contender) => ({
+      contender,
+      subscribers,
+      deliveredMs: [] as number[],
+      cpuMs: 0,
+      gcMs: 0,
+    }));
+    for (let pass = 1; pass <= passes; pass++) {
+      for (const result of mine) {
+        log(`[fanout] sockets: ${result.contender}, ${subscribers} subscribers, pass ${pass}`);
+        const { deliveredMs, cpuMs, gcMs } = await measure(result.contender, subscribers, rounds);
+        result.deliveredMs.push(...deliveredMs);
+        result.cpuMs += cpuMs / passes;
+        result.gcMs += gcMs / passes;
+      }
     }
+    results.push(...mine);
   }
-  const rows = results.map(({ contender, subscribers, deliveredMs, cpuMs }) => {
+  const rows = results.map(({ contender, subscribers, deliveredMs, cpuMs, gcMs }) => {
     const of = (name: Contender) =>
       median(
         results.find((r) => r.contender === name && r.subscribers === subscribers)!.deliveredMs,
@@ -112,15 +131,19 @@ export async function socketFanout(quick: boolean, log: (line: string) => void):
       factor(delivered, of("floor")),
       factor(delivered, of("better-sse")),
       fixed(cpuMs, 1),
+      fixed(gcMs, 1),
     ];
   });
   return [
-    `### 4b. Fan-out over sockets on Node: one event to every subscriber, median of ${rounds} broadcasts`,
+    `### 4b. Fan-out over sockets on Node: one event to every subscriber, median of ${
+      passes * rounds
+    } broadcasts`,
     "",
     "Each subscriber is a raw node:net client in a separate process; the time from the " +
     "publish request until the last subscriber has the event. A fresh node:http server per " +
-    "contender and size. Server CPU: the server process's CPU time per broadcast (user + " +
-    "system, all threads), less sensitive to other load on the machine than the times.",
+    "contender, size and pass; passes of 5 broadcasts, contenders interleaved. Server CPU: the server process's CPU time per broadcast (user + " +
+    "system, all threads), less sensitive to other load on the machine than the times; GC: " +
+    "its garbage-collection pauses per broadcast (perf_hooks).",
     "",
     table(
       [
@@ -132,6 +155,7 @@ export async function socketFanout(quick: boolean, log: (line: string) => void):
         "vs floor",
         "vs better-sse",
         "server CPU ms",
+        "of which GC ms",
       ],
       rows,
     ),
