@@ -41,6 +41,9 @@ export function utf8Length(text: string): number {
   return encoder.encodeInto(text, scratch).written;
 }
 
+/** Parts a queue's array may have held and still be reused. */
+const REUSED_LENGTH = 16;
+
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
   #parts: (string | Uint8Array)[] = [];
@@ -117,10 +120,24 @@ export class ChunkQueue {
   /** Everything queued as one chunk; the queue is left empty. */
   take(): Uint8Array {
     const parts = this.#parts;
-    const hasBytes = this.#hasBytes;
-    const size = this.#bytes + this.#units;
-    this.clear();
-    if (!hasBytes) {
+    const chunk = this.#join(parts);
+    // The same array again, emptied: a new one per hand-over was garbage on
+    // every stream at every event, and the scavenges it caused were most of
+    // a fan-out's cost (bench/README.md). A long one (a burst) is let go, so
+    // that an idle stream does not keep its capacity.
+    if (parts.length <= REUSED_LENGTH) {
+      parts.length = 0;
+      this.#measured = this.#bytes = this.#units = 0;
+      this.#hasBytes = false;
+    } else {
+      this.clear();
+    }
+    return chunk;
+  }
+
+  #join(parts: (string | Uint8Array)[]): Uint8Array {
+    if (!this.#hasBytes) {
+      const size = this.#bytes + this.#units;
       return encodeText(parts.length === 1 ? parts[0] as string : parts.join(""), size);
     }
     if (parts.length === 1) return parts[0] as Uint8Array;
