@@ -729,3 +729,21 @@ describe("error responses stay readable", () => {
     await pending;
   });
 });
+
+describe("events without data", () => {
+  test("a final { event: 'bye' } with no data reaches connect(), with empty data", async () => {
+    const upstream = await server((_, request, bun) =>
+      sse(request, (s) => s.send("hello"), {
+        // deno-lint-ignore no-explicit-any
+        server: bun as any,
+        close: { final: { event: "bye", retry: 50 } },
+      })
+    );
+    try {
+      const received = await collect(connect(upstream.url, { reconnect: false }));
+      assert.deepEqual(received.map((e) => [e.type, e.data]), [["message", "hello"], ["bye", ""]]);
+    } finally {
+      await upstream.close();
+    }
+  });
+});
