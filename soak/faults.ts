@@ -30,7 +30,8 @@ interface ServerStats {
 async function exercise(runtime: Runtime, perKind: number, rounds: number) {
   const server = await startServer(runtime, "soak/server.ts");
   try {
-    const ended: Record<string, number> = {};
+    /** Responses that ended: the whole body, or the connection closed by the server (aborted). */
+    const ended: Record<string, { complete: number; aborted: number }> = {};
     const finalEvent: Record<string, number> = {};
     let pings = 0;
     let pingsFailed = 0;
@@ -43,7 +44,9 @@ async function exercise(runtime: Runtime, perKind: number, rounds: number) {
           keepText: kind === "onerror-event",
         });
         await Promise.race([conn.readToEnd(), delay(10_000)]);
-        if (conn.end === "body") ended[kind] = (ended[kind] ?? 0) + 1;
+        const tally = ended[kind] ??= { complete: 0, aborted: 0 };
+        if (conn.end === "body") tally.complete++;
+        else if (conn.end === "eof" || conn.end === "reset") tally.aborted++;
         if (conn.text.includes("event: failed\ndata: sorry\n\n")) {
           finalEvent[kind] = (finalEvent[kind] ?? 0) + 1;
         }
@@ -88,9 +91,10 @@ export async function faults(context: SoakContext): Promise<string> {
     }
     for (const [kind, expected] of Object.entries(EXPECTED)) {
       const reasons = r.stats.faults[kind] ?? {};
-      if ((r.ended[kind] ?? 0) < r.perKind) {
+      const { complete, aborted } = r.ended[kind] ?? { complete: 0, aborted: 0 };
+      if (complete + aborted < r.perKind) {
         context.broken(
-          `faults ${runtime} ${kind}: ${r.perKind - (r.ended[kind] ?? 0)} bodies did not end`,
+          `faults ${runtime} ${kind}: ${r.perKind - complete - aborted} responses did not end`,
         );
       }
       if ((reasons[expected] ?? 0) < r.perKind) {
@@ -101,7 +105,7 @@ export async function faults(context: SoakContext): Promise<string> {
         runtime,
         kind,
         count(r.perKind),
-        count(r.ended[kind] ?? 0),
+        `${count(complete)} / ${count(aborted)}`,
         seen || "none",
         (reasons[expected] ?? 0) === r.perKind ? `${expected}: yes` : `${expected}: NO`,
         kind === "onerror-event" ? count(r.finalEvent[kind] ?? 0) : "",
@@ -124,7 +128,7 @@ export async function faults(context: SoakContext): Promise<string> {
       "runtime",
       "handler",
       "requests",
-      "bodies ended",
+      "ended: whole / aborted",
       "close reasons",
       "as documented",
       "final event",
@@ -137,7 +141,9 @@ export async function faults(context: SoakContext): Promise<string> {
     "`onError` that throws, returns a rejected promise, or returns an event (which must be " +
     "the body's last); flood queues 20 000 1 KiB events without awaiting (default " +
     '`onSlowConsumer` "close", and "drop"). ' +
-    `${rounds} rounds, 24 requests at a time, then a \`/ping\` that must answer within 2 s.`,
+    `${rounds} rounds, 24 requests at a time, then a \`/ping\` that must answer within 2 s. ` +
+    "Ended: the whole body (chunked terminator), or aborted (the server dropped the " +
+    "connection, as it does for a slow consumer); a response still open after 10 s fails.",
     "",
     footer(context.machine, before, after),
   ].join("\n");
