@@ -2,7 +2,7 @@
 // Deno, Bun and Node, one markdown table each. See bench/README.md.
 //
 //   npm run bench                          everything (several minutes)
-//   npm run bench -- --quick               small counts: proves it all runs (< 2 min)
+//   npm run bench -- --quick               small counts: proves it all runs (about 5 min)
 //   npm run bench -- throughput abort      only some benchmarks
 //   npm run bench -- --runtime=deno,bun    only some runtimes
 //   npm run bench -- --write               also store the tables in bench/README.md
