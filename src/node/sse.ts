@@ -40,6 +40,24 @@ const CONNECTION_HEADERS = new Set(["connection", "keep-alive", "transfer-encodi
  * Throws a `TypeError` or `RangeError` for invalid options or a response
  * whose headers were already sent, before writing anything.
  *
+ * @example node:http
+ * ```ts
+ * import { createServer } from "node:http";
+ * import type { AddressInfo } from "node:net";
+ * import assert from "node:assert/strict";
+ * import { sse } from "@edge-sse/core/node";
+ *
+ * const server = createServer((req, res) =>
+ *   sse(req, res, (stream) => stream.send({ event: "hello", data: req.url }))
+ * );
+ * await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+ * const { port } = server.address() as AddressInfo;
+ * const response = await fetch(`http://127.0.0.1:${port}/greet`);
+ * assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+ * assert.equal(await response.text(), ":\n\nevent: hello\ndata: /greet\n\n");
+ * await new Promise((resolve) => server.close(resolve));
+ * ```
+ *
  * @example Express
  * ```ts ignore
  * import express from "express";
