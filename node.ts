@@ -6,8 +6,9 @@
  * stream, its options, close reasons, heartbeats and backpressure are those
  * of the web `sse()`, and a `Channel` from the main entry works with it.
  *
- * Deno and Bun run `node:http` too, and this entry works there; on them
- * the web `sse()` on `Deno.serve` or `Bun.serve` is the faster choice.
+ * Deno and Bun run `node:http` too, and this entry works there (its tests
+ * run on both); on them, prefer the web `sse()` on `Deno.serve` or
+ * `Bun.serve`, their own servers (see the README's Node section).
  *
  * @example Express
  * ```ts ignore

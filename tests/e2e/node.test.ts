@@ -267,6 +267,19 @@ describe(`edge-sse/node on node:http (${runtime})`, () => {
     assert.equal(await body.rest(3000), ":\n\nid: 1\ndata: first\n\nid: 2\ndata: second\n\n");
   });
 
+  test("a stream quiet for 12 s stays open (no idle timeout cuts node:http streams, Bun's included)", async () => {
+    route("/silent", (stream) => stream.closed, { heartbeat: false });
+    const next = nextStream();
+    const client = await rawGet(port, "/silent");
+    const stream = await within(next, 3000, "the stream to open");
+    await client.waitFor(":\n\n");
+    const ended = await Promise.race([client.ended.then(() => "ended"), delay(12_000)]);
+    assert.equal(ended, undefined, "the connection was closed while quiet");
+    assert.equal(stream.signal.aborted, false);
+    client.close();
+    assert.equal(await within(stream.closed, 3000, "the close to be seen"), "client");
+  });
+
   test("a Channel broadcasts to node streams and replays after Last-Event-ID", async () => {
     const channel = new Channel<{ n: number }>({ history: { size: 10 } });
     routes.set("/channel", (req, res) => sse(req, res, (stream) => channel.subscribe(stream)));
