@@ -44,9 +44,18 @@ export function utf8Length(text: string): number {
 /** Parts a queue's array may have held and still be reused. */
 const REUSED_LENGTH = 16;
 
+/**
+ * Emptied arrays, shared by every queue: a queue takes one with its first
+ * part and gives it back at the hand-over, so an idle stream holds no array
+ * and a busy one makes no garbage. At most `MAX_SPARE` are kept.
+ */
+const spare: (string | Uint8Array)[][] = [];
+const MAX_SPARE = 16_384;
+
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
-  #parts: (string | Uint8Array)[] = [];
+  /** `null` while empty. */
+  #parts: (string | Uint8Array)[] | null = null;
   /** `#parts[0, #measured)` are counted exactly, in `#bytes`. */
   #measured = 0;
   /** UTF-8 bytes of the measured parts, and of every `Uint8Array` part. */
@@ -57,7 +66,7 @@ export class ChunkQueue {
 
   /** Whether nothing is queued. */
   get empty(): boolean {
-    return this.#parts.length === 0;
+    return this.#parts === null;
   }
 
   /** Queued UTF-8 bytes, at least (exact when no string is in doubt). */
@@ -72,8 +81,8 @@ export class ChunkQueue {
 
   /** Queued UTF-8 bytes, exactly (measures the strings in doubt). */
   exact(): number {
-    if (this.#units > 0) {
-      const parts = this.#parts;
+    const parts = this.#parts;
+    if (this.#units > 0 && parts !== null) {
       let index = this.#measured;
       while (index < parts.length) {
         const part = parts[index];
@@ -101,7 +110,7 @@ export class ChunkQueue {
   }
 
   push(part: string | Uint8Array): void {
-    this.#parts.push(part);
+    (this.#parts ??= spare.pop() ?? []).push(part);
     if (typeof part === "string") {
       this.#units += part.length;
     } else {
@@ -112,25 +121,23 @@ export class ChunkQueue {
 
   /** Empties the queue. */
   clear(): void {
-    this.#parts = [];
+    this.#parts = null;
     this.#measured = this.#bytes = this.#units = 0;
     this.#hasBytes = false;
   }
 
   /** Everything queued as one chunk; the queue is left empty. */
   take(): Uint8Array {
-    const parts = this.#parts;
+    const parts = this.#parts ?? [];
     const chunk = this.#join(parts);
-    // The same array again, emptied: a new one per hand-over was garbage on
-    // every stream at every event, and the scavenges it caused were most of
-    // a fan-out's cost (bench/README.md). A long one (a burst) is let go, so
-    // that an idle stream does not keep its capacity.
-    if (parts.length <= REUSED_LENGTH) {
+    this.clear();
+    // The array goes back to the spares, emptied: a new one per hand-over
+    // was garbage on every stream at every event, and the scavenges it
+    // caused were most of a fan-out's cost (bench/README.md). A long one (a
+    // burst) is let go.
+    if (parts.length <= REUSED_LENGTH && spare.length < MAX_SPARE) {
       parts.length = 0;
-      this.#measured = this.#bytes = this.#units = 0;
-      this.#hasBytes = false;
-    } else {
-      this.clear();
+      spare.push(parts);
     }
     return chunk;
   }

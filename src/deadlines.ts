@@ -27,19 +27,13 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
   // consumer: one scheduler task per quiet stream instead of two.
   const stallInBeat = heartbeat !== null && stallLimit > 0 && stallLimit >= heartbeat.interval;
   if (heartbeat !== null) {
-    const { interval, bytes } = heartbeat;
-    writer.onEnd(scheduler.schedule(interval, () => {
-      const quietFor = scheduler.now() - writer.lastWriteAt;
-      if (writer.awaitingConsumer) {
-        // Bytes wait and the consumer takes nothing: no heartbeat on top.
-        if (!stallInBeat) return interval;
-        if (quietFor >= stallLimit - TIMER_SLACK) return stalled(writer, quietFor);
-        return Math.min(interval, stallLimit - quietFor);
-      }
-      if (quietFor < interval - TIMER_SLACK) return interval - quietFor;
-      if (writer.bufferedAmount === 0) writer.write(bytes);
-      return interval;
-    }));
+    const beat = new Heartbeat(
+      writer,
+      heartbeat.interval,
+      heartbeat.bytes,
+      stallInBeat ? stallLimit : 0,
+    );
+    writer.onEnd(scheduler.schedule(heartbeat.interval, beat));
   }
   if (config.maxDuration > 0) {
     writer.onEnd(scheduler.schedule(config.maxDuration, () => writer.end("max-duration")));
@@ -59,6 +53,34 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
       if (waitingFor < stallLimit - TIMER_SLACK) return stallLimit - waitingFor;
       stalled(writer, waitingFor);
     }));
+  }
+}
+
+/**
+ * The heartbeat of one stream, and its stall watch when `stallLimit` is set
+ * (at least `interval`): a scheduler task object, the one timer of a quiet
+ * stream, with no closure.
+ */
+class Heartbeat {
+  constructor(
+    readonly writer: Writer,
+    readonly interval: number,
+    readonly bytes: Uint8Array,
+    readonly stallLimit: number,
+  ) {}
+
+  run(): number | void {
+    const { writer, interval, stallLimit } = this;
+    const quietFor = scheduler.now() - writer.lastWriteAt;
+    if (writer.awaitingConsumer) {
+      // Bytes wait and the consumer takes nothing: no heartbeat on top.
+      if (stallLimit === 0) return interval;
+      if (quietFor >= stallLimit - TIMER_SLACK) return stalled(writer, quietFor);
+      return Math.min(interval, stallLimit - quietFor);
+    }
+    if (quietFor < interval - TIMER_SLACK) return interval - quietFor;
+    if (writer.bufferedAmount === 0) writer.write(this.bytes);
+    return interval;
   }
 }
 

@@ -27,8 +27,12 @@ export const timersBelongToRequests: boolean = userAgent === "Cloudflare-Workers
  * abort", denoland/deno#27005). It also cancels the response body within
  * milliseconds of a disconnect, so on Deno the body's `cancel()` alone is the
  * client signal and `request.signal` is never read.
+ *
+ * Bun.serve cancels the body within milliseconds of a disconnect too (since
+ * Bun 1.1.27), and reading `request.signal` creates an `AbortSignal` per
+ * request: an idle stream costs less without it (issue 16).
  */
-export const watchRequestSignal: boolean = !isDeno;
+export const watchRequestSignal: boolean = !isDeno && !userAgent.startsWith("Bun/");
 
 /**
  * Makes `Connection: close` really close the connection where the runtime

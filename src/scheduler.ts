@@ -19,10 +19,16 @@ export interface ScheduledTask {
 }
 
 /**
- * What a task does when due. Returning a number runs it again that many
- * milliseconds later, as the same task (one handle to cancel).
+ * What a task does when due: a function, or an object whose `run()` is
+ * called (a per-stream object then needs no closure). Returning a number
+ * runs it again that many milliseconds later, as the same task (one handle
+ * to cancel).
  */
-export type Task = () => number | void;
+export type Task = (() => number | void) | { run(): number | void };
+
+function runTask(task: Task): number | void {
+  return typeof task === "function" ? task() : task.run();
+}
 
 /** Runs timed tasks. */
 export interface Scheduler {
@@ -58,7 +64,7 @@ class Entry implements ScheduledTask {
     readonly owner: SharedTimer,
     public due: number,
     public seq: number,
-    readonly run: Task,
+    readonly task: Task,
   ) {}
 
   cancel(): void {
@@ -123,7 +129,7 @@ export class SharedTimer implements Scheduler {
         entry.index = RUNNING;
         let next: number | void = undefined;
         try {
-          next = entry.run();
+          next = runTask(entry.task);
         } catch (error) {
           queueMicrotask(() => {
             throw error;
@@ -226,7 +232,7 @@ export class TimerPerTask implements Scheduler {
     const fire = () => {
       let next: number | void = undefined;
       try {
-        next = run();
+        next = runTask(run);
       } finally {
         if (typeof next === "number" && live.has(task)) timer = setTimeout(fire, clampDelay(next));
         else live.delete(task);

@@ -132,37 +132,71 @@ export function watchSignal(
 ): void {
   if (reason === "shutdown") trackShutdown(signal, writer);
   if (signal.aborted) return writer.end(reason, { cause: signal.reason });
-  const onAbort = () => writer.end(reason, { cause: signal.reason });
-  signal.addEventListener("abort", onAbort, { once: true });
-  writer.onEnd(() => signal.removeEventListener("abort", onAbort));
+  const watch = new SignalWatch(writer, signal, reason);
+  signal.addEventListener("abort", watch, { once: true });
+  writer.onEnd(watch);
+}
+
+/**
+ * Ends a stream when a signal aborts: the listener object (`handleEvent`)
+ * and its own removal (`cancel()`, run when the stream ends), one object
+ * per watched signal instead of two closures.
+ */
+class SignalWatch {
+  constructor(
+    readonly writer: Writer,
+    readonly signal: AbortSignal,
+    readonly reason: "client" | "shutdown",
+  ) {}
+
+  handleEvent(): void {
+    this.writer.end(this.reason, { cause: this.signal.reason });
+  }
+
+  cancel(): void {
+    this.signal.removeEventListener("abort", this);
+  }
 }
 
 /** Runs `source` on `writer`: its settling, values and errors end the stream as the options say. */
 export function run(writer: Writer, source: Source, config: StreamConfig): void {
-  // The closures below live as long as the stream: they keep two fields, not
-  // the whole config (see the writer's options above).
   const { onReturn, onError } = config;
-  const settled = () => {
-    if (onReturn) writer.end("returned");
-  };
-  const failed = (error: unknown) => fail(writer, error, onError);
   if (typeof source !== "function") {
-    iterate(writer, source).then(settled, failed);
+    settle(writer, iterate(writer, source), onReturn, onError);
     return;
   }
   let result: unknown;
   try {
     result = source(writer);
   } catch (error) {
-    return failed(error);
+    return fail(writer, error, onError);
   }
   if (isAsyncIterable<SSEEvent | string>(result) && !isThenable(result)) {
-    iterate(writer, result).then(settled, failed);
+    settle(writer, iterate(writer, result), onReturn, onError);
   } else if (isThenable(result)) {
-    Promise.resolve(result).then(settled, failed);
-  } else {
-    settled();
+    settle(writer, result, onReturn, onError);
+  } else if (onReturn) {
+    writer.end("returned");
   }
+}
+
+/**
+ * Ends the stream when the handler's promise settles. An async function
+ * rather than `then(settled, failed)`: no per-stream closures while the
+ * handler runs (it keeps two fields, not the whole config). Never rejects.
+ */
+async function settle(
+  writer: Writer,
+  result: PromiseLike<unknown>,
+  onReturn: boolean,
+  onError: StreamConfig["onError"],
+): Promise<void> {
+  try {
+    await result;
+  } catch (error) {
+    return fail(writer, error, onError);
+  }
+  if (onReturn) writer.end("returned");
 }
 
 async function iterate(

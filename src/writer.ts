@@ -146,7 +146,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #pushedSinceLook = false;
   #quietTicks = 0;
   #drain: Drain | null = null;
-  #cleanups: Cleanup[] = [];
+  /** None, one (most streams: the heartbeat), or several. */
+  #cleanups: Cleanup | Cleanup[] | null = null;
   #dropped = 0;
   #lastEventId: string | null | undefined;
   #request: Request | (() => Request);
@@ -277,17 +278,9 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     }
     if (this.#end !== null) return FALSE;
     return new Promise((resolve) => {
-      const task = scheduler.schedule(ms, () => {
-        this.#forget(wake);
-        resolve(true);
-      });
-      const wake: ScheduledTask = {
-        cancel() {
-          task.cancel();
-          resolve(false);
-        },
-      };
-      this.#cleanups.push(wake);
+      const sleep = new Sleep(this, resolve);
+      sleep.task = scheduler.schedule(ms, sleep);
+      this.onEnd(sleep);
     });
   }
 
@@ -306,8 +299,11 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Runs `cleanup` once when the stream ends (at once if it has). */
   onEnd(cleanup: Cleanup): void {
-    if (this.#end === null) this.#cleanups.push(cleanup);
-    else runCleanup(cleanup);
+    const cleanups = this.#cleanups;
+    if (this.#end !== null) runCleanup(cleanup);
+    else if (cleanups === null) this.#cleanups = cleanup;
+    else if (Array.isArray(cleanups)) cleanups.push(cleanup);
+    else this.#cleanups = [cleanups, cleanup];
   }
 
   /**
@@ -373,8 +369,9 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (final !== null) this.#push(final);
     }
     const cleanups = this.#cleanups;
-    this.#cleanups = [];
-    for (const cleanup of cleanups) runCleanup(cleanup);
+    this.#cleanups = null;
+    if (Array.isArray(cleanups)) { for (const cleanup of cleanups) runCleanup(cleanup); }
+    else if (cleanups !== null) runCleanup(cleanups);
     this.#settleDrain(false);
     this.#abort?.abort(ended);
     if (options?.abort ?? reason === "slow-consumer") {
@@ -519,9 +516,37 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     drain.resolve(open);
   }
 
-  #forget(cleanup: Cleanup): void {
-    const index = this.#cleanups.indexOf(cleanup);
-    if (index >= 0) this.#cleanups.splice(index, 1);
+  /** Unregisters a cleanup that is no longer needed (a sleep that woke). */
+  forget(cleanup: Cleanup): void {
+    const cleanups = this.#cleanups;
+    if (cleanups === cleanup) {
+      this.#cleanups = null;
+    } else if (Array.isArray(cleanups)) {
+      const index = cleanups.indexOf(cleanup);
+      if (index >= 0) cleanups.splice(index, 1);
+    }
+  }
+}
+
+/**
+ * One `sleep()`: its scheduler task (`run()` wakes it with `true`) and its
+ * cleanup (`cancel()` wakes it with `false` when the stream ends).
+ */
+class Sleep {
+  task: ScheduledTask | null = null;
+  constructor(
+    readonly writer: Writer,
+    readonly resolve: (slept: boolean) => void,
+  ) {}
+
+  run(): void {
+    this.writer.forget(this);
+    this.resolve(true);
+  }
+
+  cancel(): void {
+    this.task?.cancel();
+    this.resolve(false);
   }
 }
 
