@@ -2,7 +2,9 @@
 // (soak/main.ts): which parts and runtimes to run, and where --write stores
 // the tables.
 
+import type { Context } from "./context.ts";
 import type { Runtime } from "./proc.ts";
+import { machine } from "./report.ts";
 
 /** Every runtime the benchmarks and the soak suite know. */
 export const RUNTIMES: readonly Runtime[] = ["deno", "bun", "node"];
@@ -64,4 +66,22 @@ export async function writeTables(
   await Deno.writeTextFile(path, text.slice(0, from) + block + text.slice(to + end.length));
   const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", path] }).output();
   if (!fmt.success) throw new Error(`deno fmt ${path} failed`);
+}
+
+/**
+ * Runs one benchmark on its own (`deno run -A bench/x.ts [--quick]
+ * [--runtime=deno,bun]`, as `npm run bench -- x` would) and prints its table.
+ */
+export async function runAlone(bench: (context: Context) => Promise<string>): Promise<void> {
+  const options = parseRunArgs(Deno.args, [], "benchmark");
+  const started = performance.now();
+  console.log(
+    await bench({
+      quick: options.quick,
+      runtimes: options.runtimes,
+      machine: await machine(),
+      log: (message) =>
+        console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${message}`),
+    }),
+  );
 }

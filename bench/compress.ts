@@ -13,8 +13,9 @@
 import http from "node:http";
 import zlib from "node:zlib";
 import type { Context } from "./context.ts";
-import { ROOT, type Runtime } from "./proc.ts";
-import { fixed, footer, load, machine, percentile, table } from "./report.ts";
+import { runAlone } from "./cli.ts";
+import { buildForNode, nodeBuild, ROOT, type Runtime } from "./proc.ts";
+import { fixed, footer, load, percentile, table } from "./report.ts";
 
 type Kind = "llm" | "metrics";
 type Encoding = "identity" | "gzip" | "br" | "zstd" | "deflate";
@@ -38,22 +39,8 @@ async function startServer(runtime: Runtime): Promise<Server> {
   const bin = `${ROOT}/node_modules/.bin`;
   let argv: string[];
   if (runtime === "node") {
-    const out = `${ROOT}/.build/bench/compress-server-node.mjs`;
-    const built = await new Deno.Command(`${bin}/esbuild`, {
-      args: [
-        "bench/compress_server.ts",
-        "--bundle",
-        "--platform=node",
-        "--format=esm",
-        "--target=node20",
-        "--packages=external",
-        `--outfile=${out}`,
-        "--log-level=warning",
-      ],
-      cwd: ROOT,
-    }).output();
-    if (!built.success) throw new Error("esbuild bench/compress_server.ts failed");
-    argv = ["node", "--expose-gc", out];
+    await buildForNode("bench/compress_server.ts");
+    argv = ["node", "--expose-gc", nodeBuild("bench/compress_server.ts")];
   } else {
     argv = runtime === "deno"
       ? [`${bin}/deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/compress_server.ts"]
@@ -315,16 +302,4 @@ export async function compress(context: Context): Promise<string> {
   ].join("\n");
 }
 
-if (import.meta.main) {
-  const args = Deno.args;
-  const runtimeArg = args.find((arg) => arg.startsWith("--runtime="))?.slice(10);
-  const started = performance.now();
-  const section = await compress({
-    quick: args.includes("--quick"),
-    runtimes: (runtimeArg ? runtimeArg.split(",") : ["deno", "bun", "node"]) as Runtime[],
-    machine: await machine(),
-    log: (message) =>
-      console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${message}`),
-  });
-  console.log(section);
-}
+if (import.meta.main) await runAlone(compress);

@@ -9,8 +9,9 @@
 //   deno run -A bench/http2.ts [--quick] [--runtime=...]   (this one alone)
 
 import type { Context } from "./context.ts";
+import { runAlone } from "./cli.ts";
 import { ROOT, type Runtime } from "./proc.ts";
-import { fixed, footer, load, machine, percentile, table } from "./report.ts";
+import { fixed, footer, load, percentile, table } from "./report.ts";
 
 const BIN = `${ROOT}/node_modules/.bin`;
 const BUILD = `${ROOT}/.build/bench`;
@@ -175,17 +176,4 @@ export async function http2(context: Context): Promise<string> {
   ].join("\n");
 }
 
-if (import.meta.main) {
-  const args = Deno.args;
-  const runtimeArg = args.find((arg) => arg.startsWith("--runtime="))?.slice(10);
-  const started = performance.now();
-  console.log(
-    await http2({
-      quick: args.includes("--quick"),
-      runtimes: (runtimeArg ? runtimeArg.split(",") : ["deno", "bun", "node"]) as Runtime[],
-      machine: await machine(),
-      log: (message) =>
-        console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)} s] ${message}`),
-    }),
-  );
-}
+if (import.meta.main) await runAlone(http2);

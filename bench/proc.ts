@@ -113,7 +113,7 @@ function serverArgv(runtime: Runtime, entry: string): string[] {
 }
 
 /** Where {@linkcode buildForNode} puts `entry`'s Node bundle. */
-function nodeBuild(entry: string): string {
+export function nodeBuild(entry: string): string {
   return `${BUILD}/${entry.replace(/\//g, "_").replace(/\.ts$/, "")}-node.mjs`;
 }
 
