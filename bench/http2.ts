@@ -9,6 +9,7 @@
 //   deno run -A bench/http2.ts [--quick] [--runtime=...]   (this one alone)
 
 import type { Context } from "./context.ts";
+import { selfSignedCertificate } from "../tests/_tls.ts";
 import { runAlone } from "./cli.ts";
 import { ROOT, type Runtime } from "./proc.ts";
 import { fixed, footer, load, percentile, table } from "./report.ts";
@@ -31,30 +32,14 @@ async function run(argv: string[], env: Record<string, string> = {}): Promise<vo
   }
 }
 
+/** The tests' self-signed certificate (tests/_tls.ts), as files for the servers to read. */
 async function certificate(): Promise<{ cert: string; key: string }> {
   const dir = await Deno.makeTempDir({ prefix: "edge-sse-bench-tls-" });
+  const made = selfSignedCertificate();
   const cert = `${dir}/cert.pem`;
   const key = `${dir}/key.pem`;
-  await run([
-    "openssl",
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-  ]);
+  await Deno.writeTextFile(cert, made.cert);
+  await Deno.writeTextFile(key, made.key);
   return { cert, key };
 }
 
