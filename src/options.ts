@@ -80,6 +80,13 @@ export interface SSEOptions {
    * that do not report a vanished client (Cloudflare Workers). Default: twice
    * the heartbeat interval (the heartbeat is what gets queued on a quiet
    * stream); `false` to disable.
+   *
+   * A client that stops reading is seen only once the runtime stops taking
+   * bytes: on loopback Deno, Bun and Node each took about 4 MiB (the
+   * kernel's socket buffers) first, so detection takes that many bytes at
+   * the producer's pace, plus `stallTimeout`. No runtime tells what the
+   * client acknowledged, so a bound on unacknowledged bytes cannot shorten
+   * it; the stream's body is then aborted, so the connection is dropped.
    */
   stallTimeout?: number | false;
   /** Aborting this signal closes the stream with reason `"shutdown"`. */
