@@ -252,3 +252,22 @@ function hasLineBreak(text: string): boolean {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Internal: runs a formatter of this module (`formatEvent`, `formatComment`,
+ * `formatRetry`) for another context, its errors starting `Cannot <doing>: `
+ * instead of this module's `Cannot send event: ` (the same error class and
+ * `cause`). For option validators, which check events ahead of time.
+ */
+export function formatFor<T>(doing: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+    const why = error.message.replace(/^Cannot send (event|comment): /, "");
+    const message = `Cannot ${doing}: ${why}`;
+    throw error instanceof RangeError
+      ? new RangeError(message, { cause: error.cause })
+      : new TypeError(message, { cause: error.cause });
+  }
+}

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatComment, formatEvent, formatRetry, type SSEEvent } from "./format.ts";
+import { formatComment, formatEvent, formatFor, formatRetry, type SSEEvent } from "./format.ts";
 import type { SSEStream, WriterOptions } from "./writer.ts";
 import { type FinalEvents, type FinalTexts, resolveFinal } from "./final.ts";
 import { checkKeys, checkSignal, positiveMs } from "./_validate.ts";
@@ -331,18 +331,7 @@ function count(value: unknown, name: string): number | undefined {
   return value;
 }
 
+/** Runs a formatter of format.ts with its errors naming the option `name`. */
 function prefixed<T>(name: string, make: () => T): T {
-  try {
-    return make();
-  } catch (error) {
-    if (error instanceof Error) {
-      const message = `${CONTEXT}: invalid \`${name}\`: ${
-        error.message.replace(/^Cannot send (event|comment): /, "")
-      }`;
-      throw error instanceof RangeError
-        ? new RangeError(message, { cause: error.cause })
-        : new TypeError(message, { cause: error.cause });
-    }
-    throw error;
-  }
+  return formatFor(`start the stream: invalid \`${name}\``, make);
 }
