@@ -60,4 +60,4 @@ export {
   type RedisSubscriber,
 } from "./src/channel/redis_backplane.ts";
 export { type Source, sse } from "./src/sse.ts";
-export type { SSEStream } from "./src/writer.ts";
+export type { SSEStream } from "./src/stream.ts";

@@ -31,7 +31,7 @@
 
 export { type NodeIncoming, type NodeOutgoing, sse } from "./src/node/sse.ts";
 export type { Source } from "./src/sse.ts";
-export type { SSEStream } from "./src/writer.ts";
+export type { SSEStream } from "./src/stream.ts";
 export type { CloseOptions, HeartbeatOptions, SSEOptions } from "./src/options.ts";
 export { type CloseReason, StreamClosed } from "./src/closed.ts";
 export type { SSEEvent } from "./src/format.ts";

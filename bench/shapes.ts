@@ -5,7 +5,7 @@
 import { Channel } from "../src/channel/channel.ts";
 import type { SSEOptions } from "../src/options.ts";
 import { sse } from "../src/sse.ts";
-import type { SSEStream } from "../src/writer.ts";
+import type { SSEStream } from "../src/stream.ts";
 
 /** How the handler of an idle edge-sse stream is written. */
 export type Shape = "closed" | "returns" | "loop" | "channel";

@@ -4,7 +4,7 @@
 import { formatEvent, type SSEEvent } from "../src/format.ts";
 import type { SSEOptions } from "../src/options.ts";
 import { sse } from "../src/sse.ts";
-import type { SSEStream } from "../src/writer.ts";
+import type { SSEStream } from "../src/stream.ts";
 import { type ReaderRecord, stats, track } from "./stats.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -11,7 +11,7 @@ import type { SSEEvent } from "./format.ts";
 import type { SSEOptions } from "./options.ts";
 import { describe } from "./_validate.ts";
 import { sse } from "./sse.ts";
-import type { SSEStream } from "./writer.ts";
+import type { SSEStream } from "./stream.ts";
 import { isAsyncIterable } from "./_util.ts";
 
 /**

@@ -6,7 +6,8 @@
  */
 
 import { formatComment, formatEvent, formatFor, formatRetry, type SSEEvent } from "./format.ts";
-import type { SSEStream, WriterOptions } from "./writer.ts";
+import type { SSEStream } from "./stream.ts";
+import type { WriterOptions } from "./writer.ts";
 import { type FinalEvents, type FinalTexts, resolveFinal } from "./final.ts";
 import { checkKeys, checkSignal, positiveMs } from "./_validate.ts";
 

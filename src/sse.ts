@@ -15,7 +15,8 @@ import { bodyInit, bodySink, compressedSink } from "./compress.ts";
 import { scheduler } from "./scheduler.ts";
 import { trackShutdown } from "./shutdown.ts";
 import { type SinkOwner, WebSink } from "./sink.ts";
-import { type SSEStream, Writer } from "./writer.ts";
+import type { SSEStream } from "./stream.ts";
+import { Writer } from "./writer.ts";
 
 /**
  * What {@linkcode sse} streams: a handler that writes through the

@@ -25,7 +25,7 @@ import {
   encodeMessage,
   envelopeOf,
 } from "./message.ts";
-import type { SSEStream } from "../writer.ts";
+import type { SSEStream } from "../stream.ts";
 import { type Delivery, positionOf, Subscriber } from "./subscriber.ts";
 
 /**

@@ -9,7 +9,7 @@ import type { Backplane } from "./backplane.ts";
 import type { ChannelLog } from "./log.ts";
 import { MemoryLog, type MemoryLogOptions } from "./memory_log.ts";
 import type { ChannelEvent } from "./message.ts";
-import type { SSEStream } from "../writer.ts";
+import type { SSEStream } from "../stream.ts";
 import { checkKeys } from "../_validate.ts";
 
 /** Options of {@linkcode Channel}. */

@@ -10,7 +10,8 @@
 import { encodeEvent } from "../format.ts";
 import { type LogEntry, type LogPosition, parseLogId } from "./log.ts";
 import type { ChannelEvent, ChannelMessage } from "./message.ts";
-import { type SSEStream, Writer } from "../writer.ts";
+import type { SSEStream } from "../stream.ts";
+import { Writer } from "../writer.ts";
 
 /**
  * Bytes of live messages a replaying subscriber that is not one of the
