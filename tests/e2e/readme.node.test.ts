@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { localImports, readme, type ReadmeBlock, type Runtime } from "../_readme.ts";
-import { root } from "../_host.ts";
+import { bundleForNode, root } from "../_host.ts";
 
 const dir = join(root, ".build", `readme-${process.pid}`);
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
@@ -37,22 +37,12 @@ function write(block: ReadmeBlock, runtime: Runtime): string {
 }
 
 /** The command that runs the block (Deno's blocks are type-checked together, first). */
-function prepare(block: ReadmeBlock, runtime: Runtime): string[] {
+async function prepare(block: ReadmeBlock, runtime: Runtime): Promise<string[]> {
   const entry = write(block, runtime);
   if (runtime === "deno") return [bin("deno"), "run", "--allow-all", "--no-check", entry];
   if (runtime === "bun") return [bin("bun"), entry];
   const out = entry.replace(/\.ts$/, ".mjs");
-  const build = spawnSync(bin("esbuild"), [
-    entry,
-    "--bundle",
-    "--platform=node",
-    "--format=esm",
-    "--target=node20",
-    "--packages=external",
-    `--outfile=${out}`,
-    "--log-level=warning",
-  ], { cwd: root, encoding: "utf8" });
-  assert.equal(build.status, 0, `esbuild: ${build.stderr}`);
+  await bundleForNode(entry, out);
   return [process.execPath, out];
 }
 
@@ -162,7 +152,7 @@ describe("README.md's code blocks run as written", () => {
   for (const block of blocks.filter((b) => !b.fragment)) {
     for (const runtime of block.runtimes) {
       test(`line ${block.line} (${block.section}) on ${runtime}`, async () => {
-        const started = await start(prepare(block, runtime));
+        const started = await start(await prepare(block, runtime));
         if ("exit" in started) {
           assert.equal(started.exit, 0, `exited with ${started.exit}:\n${started.output}`);
           return;
