@@ -62,6 +62,8 @@ const TRUE = Promise.resolve(true);
 const FALSE = Promise.resolve(false);
 const DONE = Promise.resolve();
 const MAX_LAST_EVENT_ID = MAX_EVENT_ID_LENGTH;
+/** `Writer.#tickNow` inside a tick whose clock nobody has read yet. */
+const NOT_READ = -1;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
 /** Whoever waits for the queue to drain: one promise for all of them. */
@@ -384,25 +386,25 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   /**
-   * While a tick runs: the time its flushes record, read once. A number
+   * While a tick runs: the time its flushes record, read once (`NOT_READ`
+   * until the first flush asks; `null` outside a tick). A number
    * read per flush and kept by each writer was a new heap object per stream
    * per event, kept alive from an old object: scavenges had to copy 10 000
    * of them per event of a fan-out (bench/README.md).
    */
   static #tickNow: number | null = null;
-  static #inTick = false;
 
   static #now(): number {
-    if (!Writer.#inTick) return scheduler.now();
-    return Writer.#tickNow ??= scheduler.now();
+    const now = Writer.#tickNow;
+    if (now === null) return scheduler.now();
+    return now === NOT_READ ? (Writer.#tickNow = scheduler.now()) : now;
   }
 
   static #tick = (): void => {
     const looking = Writer.#looking;
     Writer.#looking = Writer.#spare;
     Writer.#ticking = false;
-    Writer.#inTick = true;
-    Writer.#tickNow = null;
+    Writer.#tickNow = NOT_READ;
     let failure: { error: unknown } | null = null;
     for (let index = 0; index < looking.length; index++) {
       // One writer's failure must not leave the others waiting forever.
@@ -412,7 +414,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
         failure ??= { error };
       }
     }
-    Writer.#inTick = false;
+    Writer.#tickNow = null;
     looking.length = 0;
     Writer.#spare = looking;
     if (failure !== null) throw failure.error;
