@@ -79,7 +79,7 @@ class Heartbeat {
       return Math.min(interval, stallLimit - quietFor);
     }
     if (quietFor < interval - TIMER_SLACK) return interval - quietFor;
-    if (writer.bufferedAmount === 0) writer.write(this.bytes);
+    if (!writer.hasQueued) writer.write(this.bytes);
     return interval;
   }
 }

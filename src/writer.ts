@@ -168,6 +168,11 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     return this.#lastEventAt;
   }
 
+  /** Whether anything is queued (without measuring it, as `bufferedAmount` may). */
+  get hasQueued(): boolean {
+    return !this.#queue.empty;
+  }
+
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
     return !this.#queue.empty && !this.#consumerWaiting;
