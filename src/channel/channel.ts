@@ -151,25 +151,29 @@ export class Channel<T = unknown> {
    * ```
    */
   subscribe(stream: SSEStream, options: SubscribeOptions<T> = {}): Promise<CloseReason> {
-    const { filter, lastEventId, replay } = resolveSubscribeOptions(stream, options);
+    const { filter, lastEventId: given, replay } = resolveSubscribeOptions(stream, options);
     const subscriber = new Subscriber<T>(stream, filter);
     if (this.#closed) {
       stream.close().catch(() => {});
       return stream.closed;
     }
     if (!subscriber.open) return stream.closed;
-    const position: LogPosition | null = !this.#replays
+    // The stream's own last event id only where it matters (a channel that replays).
+    const lastEventId = !this.#replays
       ? null
-      : lastEventId !== null
+      : given !== undefined
+      ? given
+      : ownLastEventId(stream);
+    const position: LogPosition | null = lastEventId !== null
       ? { after: lastEventId }
-      : replay > 0
+      : this.#replays && replay > 0
       ? { last: replay }
       : null;
     // Attached first, holding live entries back: nothing appended from here
     // on can fall between the read and the live tail.
     if (position !== null) subscriber.backlog = [];
     this.#subscribers.add(subscriber);
-    subscriber.onEnd(() => this.#subscribers.delete(subscriber));
+    subscriber.leaveWhenEnded(this.#subscribers);
     if (position !== null) {
       this.#replay(subscriber, position).catch((error) => {
         this.#report(error);
@@ -360,6 +364,15 @@ export class Channel<T = unknown> {
       console.error("edge-sse: a channel's onError threw", failure);
     }
   }
+}
+
+/** `stream.lastEventId`, `""` read as none. */
+function ownLastEventId(stream: SSEStream): string | null {
+  const id = stream.lastEventId;
+  if (id !== null && typeof id !== "string") {
+    throw new TypeError("Channel.subscribe(): `lastEventId` must be a string or null");
+  }
+  return id === "" ? null : id;
 }
 
 const encoder = new TextEncoder();

@@ -11,6 +11,7 @@ import { MemoryLog, type MemoryLogOptions } from "./memory_log.ts";
 import type { ChannelEvent } from "./message.ts";
 import type { SSEStream } from "../stream.ts";
 import { checkKeys } from "../_validate.ts";
+import { Writer } from "../writer.ts";
 
 /** Options of {@linkcode Channel}. */
 export interface ChannelOptions<T = unknown> {
@@ -123,19 +124,27 @@ export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelCon
   };
 }
 
-/** Validates the arguments of `Channel.subscribe()`. */
+/**
+ * Validates the arguments of `Channel.subscribe()`. `lastEventId` is
+ * `undefined` when the caller gave none: the channel reads the stream's own
+ * only if it replays (on Bun, reading the request's headers makes a
+ * `Headers` object that lives as long as the stream; bench/README.md).
+ */
 export function resolveSubscribeOptions<T>(
   stream: SSEStream,
   options: SubscribeOptions<T>,
 ): {
   filter: ((event: ChannelEvent<T>) => boolean) | null;
-  lastEventId: string | null;
+  lastEventId: string | null | undefined;
   replay: number;
 } {
+  // The core's own streams need no duck check (which would make every
+  // stream's `closed` promise and AbortController just to look at them).
   if (
-    stream === null || typeof stream !== "object" || typeof stream.send !== "function" ||
-    typeof stream.close !== "function" || !(stream.closed instanceof Promise) ||
-    typeof stream.signal?.addEventListener !== "function"
+    !(stream instanceof Writer) &&
+    (stream === null || typeof stream !== "object" || typeof stream.send !== "function" ||
+      typeof stream.close !== "function" || !(stream.closed instanceof Promise) ||
+      typeof stream.signal?.addEventListener !== "function")
   ) {
     throw new TypeError(
       "Channel.subscribe(): `stream` must be an SSEStream (the argument sse() passes to its handler)",
@@ -146,7 +155,7 @@ export function resolveSubscribeOptions<T>(
       "Channel.subscribe(): `options` must be an object like { filter, lastEventId, replay }",
     );
   }
-  const { filter = null, lastEventId = stream.lastEventId, replay = 0 } = options;
+  const { filter = null, lastEventId, replay = 0 } = options;
   if (!Number.isSafeInteger(replay) || replay < 0) {
     throw new RangeError(
       `Channel.subscribe(): \`replay\` must be a whole number of events (0 or more), got ${
@@ -157,7 +166,7 @@ export function resolveSubscribeOptions<T>(
   if (filter !== null && typeof filter !== "function") {
     throw new TypeError("Channel.subscribe(): `filter` must be a function");
   }
-  if (lastEventId !== null && typeof lastEventId !== "string") {
+  if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
     throw new TypeError("Channel.subscribe(): `lastEventId` must be a string or null");
   }
   return { filter, lastEventId: lastEventId === "" ? null : lastEventId, replay };

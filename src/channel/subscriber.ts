@@ -53,6 +53,7 @@ export class Subscriber<T> {
   #beforeGap = "";
   #writer: Writer | null;
   #backlogBytes = 0;
+  #subscribers: Set<Subscriber<T>> | null = null;
 
   constructor(stream: SSEStream, filter: ((event: ChannelEvent<T>) => boolean) | null) {
     this.stream = stream;
@@ -65,10 +66,25 @@ export class Subscriber<T> {
     return this.#writer ? this.#writer.open : !this.stream.signal.aborted;
   }
 
-  /** Calls `leave` once when the stream ends. */
-  onEnd(leave: () => void): void {
-    if (this.#writer) return this.#writer.onEnd(leave);
-    this.stream.signal.addEventListener("abort", leave, { once: true });
+  /**
+   * Takes this subscriber out of `subscribers` once the stream ends. The
+   * subscriber is itself the writer's cleanup (`cancel()`) or the signal's
+   * listener (`handleEvent()`): no closure per stream.
+   */
+  leaveWhenEnded(subscribers: Set<Subscriber<T>>): void {
+    this.#subscribers = subscribers;
+    if (this.#writer) return this.#writer.onEnd(this);
+    this.stream.signal.addEventListener("abort", this, { once: true });
+  }
+
+  /** The writer's cleanup: the stream ended. */
+  cancel(): void {
+    this.#subscribers?.delete(this);
+  }
+
+  /** The signal's listener (streams that are not the core's): the stream ended. */
+  handleEvent(): void {
+    this.#subscribers?.delete(this);
   }
 
   /**
