@@ -2,8 +2,11 @@
 // (a) one enqueue per event, (b) pre-joined chunks of about 64 KiB of whole
 // events, encoded once: the most a runtime can push through one stream.
 // Idle, abort and first-byte streams are a bare stream and one setInterval.
+// Idle streams also have a floor per handler shape (bench/shapes.ts): the
+// same handler written on a bare stream, holding what that handler holds.
 
 import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
+import type { Shape } from "./shapes.ts";
 
 const encoder = new TextEncoder();
 const HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
@@ -11,6 +14,7 @@ const CHUNK_BYTES = 64 * 1024;
 const PING = encoder.encode(": ping\n\n");
 const OPEN = encoder.encode(":\n\n");
 const HELLO = encoder.encode("data: hello\n\n");
+const TICK = encoder.encode("data: tick\n\n");
 
 /** The floor's response for `scenario`; `isDeno` skips `request.signal` (see src/runtime.ts). */
 export function floor(request: Request, scenario: Scenario, isDeno: boolean): Response {
@@ -28,6 +32,9 @@ export function floor(request: Request, scenario: Scenario, isDeno: boolean): Re
       },
     });
     return new Response(body, { headers: HEADERS });
+  }
+  if (scenario.mode === "idle" && scenario.shape === "loop") {
+    return new Response(looping(request, scenario.heartbeat, isDeno), { headers: HEADERS });
   }
   return new Response(heartbeating(request, scenario, isDeno), { headers: HEADERS });
 }
@@ -66,25 +73,46 @@ function preJoined(n: number, data: string): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
-/** A bare stream with one `setInterval` heartbeat; records when it learns the client left. */
+/** Every `channel`-shaped floor stream's controller (what a hand-written broadcast keeps). */
+const subscribed = new Set<ReadableStreamDefaultController<Uint8Array>>();
+
+/**
+ * A bare stream with one `setInterval` heartbeat; records when it learns the
+ * client left. Idle shapes add what that handler holds on a bare stream:
+ * `returns` its one event, `closed` an async function awaiting a promise
+ * that settles when the stream ends, `channel` a slot in a `Set`.
+ */
 function heartbeating(
   request: Request,
   scenario: Scenario,
   isDeno: boolean,
 ): ReadableStream<Uint8Array> {
+  const shape: Shape | null = scenario.mode === "idle" ? scenario.shape : null;
   let timer: ReturnType<typeof setInterval> | undefined;
+  let ended: (() => void) | undefined;
+  let self: ReadableStreamDefaultController<Uint8Array> | undefined;
   const stop = () => {
     if (timer === undefined) return;
     if (scenario.mode === "abort") counters.aborts[scenario.id] = wallNow();
     clearInterval(timer);
     timer = undefined;
     counters.floorTimers--;
+    ended?.();
+    if (self !== undefined) subscribed.delete(self);
   };
   if (!isDeno) request.signal.addEventListener("abort", stop, { once: true });
+  if (shape === "closed") {
+    const closed = new Promise<void>((resolve) => ended = resolve);
+    (async () => {
+      await closed;
+    })();
+  }
   return new ReadableStream<Uint8Array>({
     start(controller) {
       counters.floorTimers++;
       controller.enqueue(OPEN);
+      if (shape === "returns") controller.enqueue(HELLO);
+      if (shape === "channel") subscribed.add(self = controller);
       timer = setInterval(() => {
         try {
           controller.enqueue(PING);
@@ -92,6 +120,38 @@ function heartbeating(
           stop();
         }
       }, scenario.heartbeat);
+    },
+    cancel: stop,
+  });
+}
+
+/**
+ * The `loop` shape on a bare stream: `while (open) { enqueue; await sleep }`,
+ * a `setTimeout` per turn and no heartbeat beside it (the events are one).
+ */
+function looping(request: Request, interval: number, isDeno: boolean): ReadableStream<Uint8Array> {
+  let open = true;
+  const stop = () => {
+    if (!open) return;
+    open = false;
+    counters.floorTimers--;
+  };
+  if (!isDeno) request.signal.addEventListener("abort", stop, { once: true });
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      counters.floorTimers++;
+      controller.enqueue(OPEN);
+      // Not awaited: start() would hold the stream until the loop ends.
+      (async () => {
+        while (open) {
+          try {
+            controller.enqueue(TICK);
+          } catch {
+            return stop();
+          }
+          await new Promise((resolve) => setTimeout(resolve, interval));
+        }
+      })();
     },
     cancel: stop,
   });

@@ -35,14 +35,35 @@ interface Result {
 const HEARTBEAT = 1000;
 const WARMUP_STREAMS = 100;
 
-/** The idle contenders: the floor, Hono, and edge-sse with each handler shape. */
+/**
+ * The idle contenders: the floor, the floor of each handler shape (the same
+ * handler on a bare stream, bench/floor.ts), Hono, and edge-sse with each shape.
+ */
 export const IDLE_CONTENDERS: string[] = [
   "floor",
+  ...SHAPES.map((shape) => `floor ${shape}`),
   "hono",
   ...SHAPES.map((shape) => `edge-sse ${shape}`),
 ];
+
+/** The floor of the same handler shape, for an edge-sse contender (`null` for others). */
+function shapeFloor(contender: string): string | null {
+  const [name, shape] = contender.split(" ");
+  return name === "edge-sse" && shape ? `floor ${shape}` : null;
+}
+
+/** `value` against its shape's floor, if that was measured in the same run. */
+function vsShapeFloor<T>(
+  results: Map<string, T>,
+  contender: string,
+  value: (r: T) => number,
+): string {
+  const own = shapeFloor(contender);
+  const floor = own === null ? undefined : results.get(own);
+  return floor === undefined ? "" : ratio(value(results.get(contender)!), value(floor));
+}
 /** At the largest socket size (minutes per contender on 2 cores): the floor, Hono, one shape. */
-const LARGE_CONTENDERS = ["floor", "hono", "edge-sse closed"];
+const LARGE_CONTENDERS = ["floor", "floor closed", "hono", "edge-sse closed"];
 
 /** Runs the idle-connections benchmark; returns its markdown section. */
 export async function idle(context: Context): Promise<string> {
@@ -89,6 +110,7 @@ export async function socketTable(
           contender,
           fixed(r.kibPerConnection),
           ratio(r.kibPerConnection, floor.kibPerConnection),
+          vsShapeFloor(results, contender, (x) => x.kibPerConnection),
           fixed(r.cpuPercent),
           ratio(r.cpuPercent, floor.cpuPercent),
           r.timers,
@@ -115,6 +137,7 @@ export async function socketTable(
         "contender",
         "KiB/conn",
         "vs floor",
+        "vs shape floor",
         "CPU % idle",
         "vs floor",
         "timers",
@@ -129,7 +152,10 @@ export async function socketTable(
     "edge-sse's `scheduler.timers` (runtime timers live), the floor's live `setInterval`s, " +
     "hono's streams inside `stream.sleep()` (one `setTimeout` each). Beats/s: heartbeats the " +
     "client received per second (expect one per stream). Targets: KiB/conn within 10 % of " +
-    "the floor, CPU below the floor, one timer. Handler shapes: " +
+    "the floor, CPU below the floor, one timer. Shape floors (`floor <shape>`): the same " +
+    "handler on a bare stream (bench/floor.ts): `returns` enqueues its event, `closed` awaits a " +
+    "promise settled by the end, `loop` enqueues and awaits a `setTimeout` each turn (no " +
+    "`setInterval` beside it), `channel` keeps its controller in a `Set`. Handler shapes: " +
     SHAPES.map((shape) => `${shape}: ${SHAPE_LABELS[shape]}`).join("; ") + "." + capped,
     "",
     footer(context.machine, before, after),
@@ -145,7 +171,8 @@ function scenarioPath(contender: string): string {
 /** Variants of bench/idle_objects.ts for each idle contender. */
 function variantOf(contender: string): string {
   const [name, shape] = contender.split(" ");
-  return shape ? `edge-${shape}` : name;
+  if (!shape) return name;
+  return name === "floor" ? `floor-${shape}` : `edge-${shape}`;
 }
 
 /**
@@ -177,6 +204,7 @@ export async function objects(context: Context, contenders: string[]): Promise<s
           contender,
           count(r.heapBytesPerStream),
           ratio(r.heapBytesPerStream, floor.heapBytesPerStream),
+          vsShapeFloor(results, contender, (x) => x.heapBytesPerStream),
           count(r.heapBytesPerStream - floor.heapBytesPerStream),
           count(r.rssBytesPerStream),
           ratio(r.rssBytesPerStream, floor.rssBytesPerStream),
@@ -196,6 +224,7 @@ export async function objects(context: Context, contenders: string[]): Promise<s
         "contender",
         "heap B/stream",
         "vs floor",
+        "vs shape floor",
         "over floor B",
         "RSS B/stream",
         "vs floor",
@@ -215,9 +244,14 @@ export async function objects(context: Context, contenders: string[]): Promise<s
   ].join("\n");
 }
 
-const COUNTED = ["floor", "edge-closed", "readable+response", "abort-controller"];
+/** The variants counted: the plain floor, then each shape's floor and edge-sse stream. */
+const COUNTED = ["floor", ...SHAPES.flatMap((shape) => [`floor-${shape}`, `edge-${shape}`])];
 
-/** Objects per stream by type (2 000 streams), the floor against edge-sse. */
+/**
+ * Objects per stream by type (2 000 streams): the plain floor's, then for
+ * each handler shape what an edge-sse stream holds beyond the same handler
+ * on a bare stream (edge-sse minus the shape's floor).
+ */
 async function objectCounts(context: Context): Promise<string> {
   const sections: string[] = [];
   for (const runtime of context.runtimes) {
@@ -232,22 +266,40 @@ async function objectCounts(context: Context): Promise<string> {
     }
     const types = new Set<string>();
     for (const r of results.values()) for (const o of r.objects!) types.add(o.type);
-    const cell = (variant: string, type: string) => {
-      const o = results.get(variant)!.objects!.find((entry) => entry.type === type);
-      if (!o) return "";
-      return runtime === "bun"
-        ? fixed(o.perStream, 2)
-        : `${fixed(o.perStream, 2)} (${count(o.bytesPerStream)} B)`;
+    const of = (variant: string, type: string) =>
+      results.get(variant)!.objects!.find((entry) => entry.type === type) ??
+        { perStream: 0, bytesPerStream: 0 };
+    const show = (perStream: number, bytes: number) => {
+      if (Math.abs(perStream) < 0.05 && Math.abs(bytes) < 4) return "";
+      const n = (perStream > 0 ? "+" : "") + fixed(perStream, 2);
+      return runtime === "bun" ? n : `${n} (${bytes > 0 ? "+" : ""}${count(bytes)} B)`;
     };
     const rows = [...types]
-      .map((type) => [type, ...COUNTED.map((variant) => cell(variant, type))])
-      .filter((row) => row.slice(1).some((c) => c !== ""));
+      .map((type) => [
+        type,
+        show(of("floor", type).perStream, of("floor", type).bytesPerStream),
+        ...SHAPES.map((shape) => {
+          const edge = of(`edge-${shape}`, type);
+          const floor = of(`floor-${shape}`, type);
+          return show(
+            edge.perStream - floor.perStream,
+            edge.bytesPerStream - floor.bytesPerStream,
+          );
+        }),
+      ])
+      .filter((row) => row.slice(2).some((c) => c !== ""));
+    const heap = (variant: string) => count(results.get(variant)!.heapBytesPerStream);
     sections.push(
-      `${runtime}: ` + COUNTED.map((variant) =>
-        `${variant} ${count(results.get(variant)!.heapBytesPerStream)} B`
-      ).join(", ") + " of heap per stream",
+      `${runtime}, heap B per stream: floor ${heap("floor")}; ` +
+        SHAPES.map((shape) =>
+          `${shape} ${heap(`edge-${shape}`)} (its floor ${heap(`floor-${shape}`)})`
+        )
+          .join(", "),
       "",
-      table(["object type", ...COUNTED], rows.slice(0, 40)),
+      table(
+        ["object type", "floor (itself)", ...SHAPES.map((shape) => `${shape}: edge − its floor`)],
+        rows.slice(0, 40),
+      ),
       "",
     );
   }
@@ -256,7 +308,9 @@ async function objectCounts(context: Context): Promise<string> {
     "#### Objects per stream (2 000 streams, in one process)",
     "",
     "Bun: `heapStats().objectTypeCounts` (counts only); Deno and Node: a V8 heap snapshot " +
-    "(count, and self size in bytes), after minus before, divided by the streams.",
+    "(count, and self size in bytes), after minus before, divided by the streams. First the " +
+    "plain floor's own objects; then, per handler shape, what an edge-sse stream holds beyond " +
+    "the same handler on a bare stream (negative: the shape's floor holds more of that type).",
     "",
     ...sections,
   ].join("\n");

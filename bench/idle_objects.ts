@@ -43,7 +43,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const VARIANTS: Record<string, (request: Request, heartbeat: number) => unknown> = {
   /** A bare ReadableStream + one setInterval heartbeat + Response (bench/floor.ts). */
   floor: (request, heartbeat) =>
-    floor(request, { contender: "floor-a", mode: "idle", heartbeat } as Scenario, isDeno),
+    floor(
+      request,
+      { contender: "floor-a", mode: "idle", heartbeat, shape: null } as Scenario,
+      isDeno,
+    ),
+  /** The same handler shapes on a bare stream (bench/floor.ts). */
+  ...Object.fromEntries(
+    SHAPES.map((shape) => [
+      `floor-${shape}`,
+      (request: Request, heartbeat: number) =>
+        floor(
+          request,
+          { contender: "floor-a", mode: "idle", heartbeat, shape } as Scenario,
+          isDeno,
+        ),
+    ]),
+  ),
   hono: (_request, heartbeat) =>
     honoApp.fetch(new Request(`http://localhost/stream?c=hono&mode=idle&hb=${heartbeat}`)),
   ...Object.fromEntries(
@@ -196,7 +212,7 @@ async function main(): Promise<void> {
         perStream: (count - (objectsBefore.get(type)?.count ?? 0)) / job.count,
         bytesPerStream: (bytes - (objectsBefore.get(type)?.bytes ?? 0)) / job.count,
       }))
-      .filter((entry) => entry.perStream >= 0.5)
+      .filter((entry) => Math.abs(entry.perStream) >= 0.05)
       .sort((a, b) => b.bytesPerStream - a.bytesPerStream || b.perStream - a.perStream);
   }
   console.log(JSON.stringify(result));

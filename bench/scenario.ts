@@ -28,8 +28,11 @@ export interface Scenario {
   heartbeat: number;
   /** Connection id whose abort time is recorded (abort). */
   id: string;
-  /** How the edge-sse idle handler is written (bench/shapes.ts). */
-  shape: Shape;
+  /**
+   * How the idle handler is written (bench/shapes.ts); `null`: not said (edge-sse
+   * then runs `closed`, the floor its plain bare stream).
+   */
+  shape: Shape | null;
 }
 
 const CONTENDERS: readonly Contender[] = [
@@ -60,8 +63,8 @@ export function parseScenario(url: URL): Scenario {
   };
 }
 
-function shapeOf(value: string | null): Shape {
-  if (value === null) return "closed";
+function shapeOf(value: string | null): Shape | null {
+  if (value === null) return null;
   if (!SHAPES.includes(value as Shape)) throw new Error(`unknown shape ${value}`);
   return value as Shape;
 }

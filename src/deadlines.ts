@@ -11,7 +11,7 @@
  */
 
 import type { StreamConfig } from "./options.ts";
-import { scheduler } from "./scheduler.ts";
+import { scheduler, TimedTask } from "./scheduler.ts";
 import type { Writer } from "./writer.ts";
 
 /**
@@ -33,7 +33,8 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
       heartbeat.bytes,
       stallInBeat ? stallLimit : 0,
     );
-    writer.onEnd(scheduler.schedule(heartbeat.interval, beat));
+    scheduler.start(heartbeat.interval, beat);
+    writer.onEnd(beat);
   }
   if (config.maxDuration > 0) {
     writer.onEnd(scheduler.schedule(config.maxDuration, () => writer.end("max-duration")));
@@ -58,16 +59,18 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
 
 /**
  * The heartbeat of one stream, and its stall watch when `stallLimit` is set
- * (at least `interval`): a scheduler task object, the one timer of a quiet
- * stream, with no closure.
+ * (at least `interval`): the one timer of a quiet stream, its own scheduler
+ * entry (no closure, no separate entry object), cancelled when the stream ends.
  */
-class Heartbeat {
+class Heartbeat extends TimedTask {
   constructor(
     readonly writer: Writer,
     readonly interval: number,
     readonly bytes: Uint8Array,
     readonly stallLimit: number,
-  ) {}
+  ) {
+    super();
+  }
 
   run(): number | void {
     const { writer, interval, stallLimit } = this;

@@ -30,6 +30,29 @@ function runTask(task: Task): number | void {
   return typeof task === "function" ? task() : task.run();
 }
 
+/**
+ * A task that is its own handle and, on the shared timer, its own entry in
+ * the heap: one object per task instead of a task and an entry (a
+ * heartbeat or a `sleep()` of every stream). Subclasses implement `run()`;
+ * {@linkcode Scheduler.start} runs it.
+ */
+export abstract class TimedTask implements ScheduledTask {
+  /** The shared timer's bookkeeping: the place in its heap (`-1`: not in it). */
+  index = -1;
+  /** The shared timer's bookkeeping: when the task is due (`Scheduler.now()` ms). */
+  due = 0;
+  /** The shared timer's bookkeeping: the order among tasks due at the same time. */
+  seq = 0;
+
+  /** Does the task's work; a number runs it again that many ms later. */
+  abstract run(): number | void;
+
+  /** Removes the task from the module's scheduler; it will not run (again). */
+  cancel(): void {
+    scheduler.cancel(this);
+  }
+}
+
 /** Runs timed tasks. */
 export interface Scheduler {
   /** Milliseconds on a monotonic clock. */
@@ -41,6 +64,13 @@ export interface Scheduler {
    * stops that task only.
    */
   schedule(delay: number, run: Task): ScheduledTask;
+  /**
+   * Runs `task` like {@linkcode Scheduler.schedule}, the task being its own
+   * handle (`task.cancel()`); starting a task that waits restarts it.
+   */
+  start(delay: number, task: TimedTask): void;
+  /** Removes `task`: it will not run (again). Safe to call more than once. */
+  cancel(task: TimedTask): void;
   /** How many tasks are waiting to run. */
   readonly pending: number;
   /** How many runtime timers are live. */
@@ -57,24 +87,24 @@ function clampDelay(delay: number): number {
 /** `Entry.index` of a task that is running (not in the heap, not cancelled). */
 const RUNNING = -2;
 
-/** A task in the heap (`index` ≥ 0); it is its own handle. */
-class Entry implements ScheduledTask {
-  index = -1;
-  constructor(
-    readonly owner: SharedTimer,
-    public due: number,
-    public seq: number,
-    readonly task: Task,
-  ) {}
+/** A task given to `schedule()`, in the heap (`index` ≥ 0); it is its own handle. */
+class Entry extends TimedTask {
+  constructor(readonly owner: SharedTimer, readonly task: Task) {
+    super();
+  }
 
-  cancel(): void {
+  run(): number | void {
+    return runTask(this.task);
+  }
+
+  override cancel(): void {
     this.owner.remove(this);
   }
 }
 
 /** Runs every task from one runtime timer. */
 export class SharedTimer implements Scheduler {
-  #heap: Entry[] = [];
+  #heap: TimedTask[] = [];
   #seq = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedFor = Infinity;
@@ -85,10 +115,21 @@ export class SharedTimer implements Scheduler {
   }
 
   schedule(delay: number, run: Task): ScheduledTask {
-    const entry = new Entry(this, this.now() + Math.max(0, delay), this.#seq++, run);
-    this.#push(entry);
-    this.#arm();
+    const entry = new Entry(this, run);
+    this.start(delay, entry);
     return entry;
+  }
+
+  start(delay: number, task: TimedTask): void {
+    if (task.index >= 0) this.remove(task);
+    task.due = this.now() + Math.max(0, delay);
+    task.seq = this.#seq++;
+    this.#push(task);
+    this.#arm();
+  }
+
+  cancel(task: TimedTask): void {
+    this.remove(task);
   }
 
   get pending(): number {
@@ -101,7 +142,7 @@ export class SharedTimer implements Scheduler {
   }
 
   /** Takes `entry` out of the heap (internal: {@linkcode ScheduledTask.cancel}). */
-  remove(entry: Entry): void {
+  remove(entry: TimedTask): void {
     const index = entry.index;
     entry.index = -1;
     if (index < 0) return;
@@ -129,7 +170,7 @@ export class SharedTimer implements Scheduler {
         entry.index = RUNNING;
         let next: number | void = undefined;
         try {
-          next = runTask(entry.task);
+          next = entry.run();
         } catch (error) {
           queueMicrotask(() => {
             throw error;
@@ -166,13 +207,13 @@ export class SharedTimer implements Scheduler {
     this.#timer = setTimeout(this.#tick, clampDelay(Math.ceil(next.due - this.now())));
   }
 
-  #push(entry: Entry): void {
+  #push(entry: TimedTask): void {
     entry.index = this.#heap.length;
     this.#heap.push(entry);
     this.#siftUp(entry.index);
   }
 
-  #less(a: Entry, b: Entry): boolean {
+  #less(a: TimedTask, b: TimedTask): boolean {
     return a.due < b.due || (a.due === b.due && a.seq < b.seq);
   }
 
@@ -215,32 +256,26 @@ export class SharedTimer implements Scheduler {
  * tasks inside one request's context, and die with that request.
  */
 export class TimerPerTask implements Scheduler {
-  #live = new Set<ScheduledTask>();
+  /** Every waiting task (its handle) and its timer. */
+  #live = new Map<ScheduledTask, ReturnType<typeof setTimeout>>();
 
   now(): number {
     return performance.now();
   }
 
   schedule(delay: number, run: Task): ScheduledTask {
-    const live = this.#live;
-    let timer: ReturnType<typeof setTimeout>;
-    const task: ScheduledTask = {
-      cancel: () => {
-        if (live.delete(task)) clearTimeout(timer);
-      },
-    };
-    const fire = () => {
-      let next: number | void = undefined;
-      try {
-        next = runTask(run);
-      } finally {
-        if (typeof next === "number" && live.has(task)) timer = setTimeout(fire, clampDelay(next));
-        else live.delete(task);
-      }
-    };
-    timer = setTimeout(fire, clampDelay(delay));
-    live.add(task);
+    const task: ScheduledTask = { cancel: () => this.#stop(task) };
+    this.#arm(task, run, delay);
     return task;
+  }
+
+  start(delay: number, task: TimedTask): void {
+    this.#stop(task);
+    this.#arm(task, task, delay);
+  }
+
+  cancel(task: TimedTask): void {
+    this.#stop(task);
   }
 
   get pending(): number {
@@ -249,6 +284,28 @@ export class TimerPerTask implements Scheduler {
 
   get timers(): number {
     return this.#live.size;
+  }
+
+  #stop(handle: ScheduledTask): void {
+    const timer = this.#live.get(handle);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#live.delete(handle);
+  }
+
+  #arm(handle: ScheduledTask, run: Task, delay: number): void {
+    const live = this.#live;
+    const fire = () => {
+      let next: number | void = undefined;
+      try {
+        next = runTask(run);
+      } finally {
+        if (typeof next === "number" && live.has(handle)) {
+          live.set(handle, setTimeout(fire, clampDelay(next)));
+        } else live.delete(handle);
+      }
+    };
+    live.set(handle, setTimeout(fire, clampDelay(delay)));
   }
 }
 
