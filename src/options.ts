@@ -137,18 +137,25 @@ export interface StreamConfig {
 /**
  * The few fields of `config` the writer keeps for the stream's lifetime: its
  * own small object, not the whole config (whose `Headers` alone are hundreds
- * of bytes per stream; bench/README.md).
+ * of bytes per stream; bench/README.md). Streams with the same values (and no
+ * `close.final`) share one object: the writer only reads it, and a server's
+ * streams mostly have the same options.
  */
 export function writerOptions(config: StreamConfig): WriterOptions {
-  return {
-    preamble: config.preamble,
-    highWaterMark: config.highWaterMark,
-    maxBuffered: config.maxBuffered,
-    dropWhenFull: config.dropWhenFull,
-    final: config.final,
-    idleTimeout: config.idleTimeout,
-  };
+  const { preamble, highWaterMark, maxBuffered, dropWhenFull, final, idleTimeout } = config;
+  const key = final === null
+    ? `${highWaterMark} ${maxBuffered} ${dropWhenFull} ${idleTimeout} ${preamble}`
+    : null;
+  const shared = key === null ? undefined : sharedWriterOptions.get(key);
+  if (shared !== undefined) return shared;
+  const options = { preamble, highWaterMark, maxBuffered, dropWhenFull, final, idleTimeout };
+  if (key !== null && sharedWriterOptions.size < MAX_SHARED) sharedWriterOptions.set(key, options);
+  return options;
 }
+
+/** Writer options shared by streams with the same values (a few sets per server). */
+const sharedWriterOptions = new Map<string, WriterOptions>();
+const MAX_SHARED = 64;
 
 /** How the errors of invalid options start. */
 const CONTEXT = "Cannot start the stream";
