@@ -9,7 +9,9 @@
 // Run by bench/idle.ts on each runtime, one process per variant and size.
 
 import process from "node:process";
+import { Channel } from "../src/channel/channel.ts";
 import { scheduler } from "../src/scheduler.ts";
+import { sse } from "../src/sse.ts";
 import { floor } from "./floor.ts";
 import { honoApp } from "./hono_app.ts";
 import type { Scenario } from "./scenario.ts";
@@ -38,6 +40,8 @@ const globals = globalThis as any;
 const isDeno = globals.Deno !== undefined;
 const isBun = globals.Bun !== undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const noHistory = new Channel({ history: false });
 
 /** The per-stream pieces of an edge-sse stream on their own, and whole streams. */
 const VARIANTS: Record<string, (request: Request, heartbeat: number) => unknown> = {
@@ -70,6 +74,9 @@ const VARIANTS: Record<string, (request: Request, heartbeat: number) => unknown>
       (request: Request, hb: number) => idleStream(request, shape as Shape, hb),
     ]),
   ),
+  /** The channel shape on a channel without history: it never reads Last-Event-ID. */
+  "edge-channel-no-history": (request, heartbeat) =>
+    sse(request, (stream) => noHistory.subscribe(stream), { heartbeat }),
   /** Components, each alone. */
   "abort-controller": () => {
     const controller = new AbortController();
