@@ -295,17 +295,21 @@ export class TimerPerTask implements Scheduler {
 
   #arm(handle: ScheduledTask, run: Task, delay: number): void {
     const live = this.#live;
+    const arm = (delay: number) => {
+      // A task object's `due` says when it runs, as on the shared timer.
+      if (run instanceof TimedTask) run.due = this.now() + Math.max(0, delay);
+      live.set(handle, setTimeout(fire, clampDelay(delay)));
+    };
     const fire = () => {
       let next: number | void = undefined;
       try {
         next = runTask(run);
       } finally {
-        if (typeof next === "number" && live.has(handle)) {
-          live.set(handle, setTimeout(fire, clampDelay(next)));
-        } else live.delete(handle);
+        if (typeof next === "number" && live.has(handle)) arm(next);
+        else live.delete(handle);
       }
     };
-    live.set(handle, setTimeout(fire, clampDelay(delay)));
+    arm(delay);
   }
 }
 
