@@ -37,5 +37,5 @@ export function edge(request: Request, scenario: Scenario, server: BunServer): R
   }
   // Idle: a handler shape users write (the least a handler can be by
   // default); the heartbeat is an option.
-  return idleStream(request, scenario.shape ?? "closed", scenario.heartbeat, server);
+  return idleStream(request, scenario.shape, scenario.heartbeat, server);
 }

@@ -6,7 +6,7 @@
 // same handler written on a bare stream, holding what that handler holds.
 
 import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
-import type { Shape } from "./shapes.ts";
+import { type Shape, SHAPES } from "./shapes.ts";
 
 const encoder = new TextEncoder();
 const HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" };
@@ -16,8 +16,16 @@ const OPEN = encoder.encode(":\n\n");
 const HELLO = encoder.encode("data: hello\n\n");
 const TICK = encoder.encode("data: tick\n\n");
 
-/** The floor's response for `scenario`; `isDeno` skips `request.signal` (see src/runtime.ts). */
+/**
+ * The floor's response for `scenario`; `isDeno` skips `request.signal` (see
+ * src/runtime.ts). An idle stream's `shape` (bench/shapes.ts) is read from
+ * the request's `?shape=` (absent: the plain floor).
+ */
 export function floor(request: Request, scenario: Scenario, isDeno: boolean): Response {
+  if (scenario.mode === "idle") {
+    const shape = new URL(request.url).searchParams.get("shape") as Shape | null;
+    return idleFloor(request, scenario.heartbeat, shape, isDeno);
+  }
   if (scenario.mode === "throughput") {
     const body = scenario.contender === "floor-a"
       ? perEvent(scenario.n, payload(scenario.size))
@@ -33,10 +41,21 @@ export function floor(request: Request, scenario: Scenario, isDeno: boolean): Re
     });
     return new Response(body, { headers: HEADERS });
   }
-  if (scenario.mode === "idle" && scenario.shape === "loop") {
-    return new Response(looping(request, scenario.heartbeat, isDeno), { headers: HEADERS });
-  }
-  return new Response(heartbeating(request, scenario, isDeno), { headers: HEADERS });
+  return new Response(heartbeating(request, scenario, null, isDeno), { headers: HEADERS });
+}
+
+/** An idle floor stream: plain (`shape` null), or the handler `shape` on a bare stream. */
+export function idleFloor(
+  request: Request,
+  heartbeat: number,
+  shape: Shape | null,
+  isDeno: boolean,
+): Response {
+  if (shape !== null && !SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}`);
+  const body = shape === "loop"
+    ? looping(request, heartbeat, isDeno)
+    : heartbeating(request, { mode: "idle", heartbeat } as Scenario, shape, isDeno);
+  return new Response(body, { headers: HEADERS });
 }
 
 /** (a): one `enqueue` of freshly encoded bytes per event, paced by the stream's queue. */
@@ -85,9 +104,9 @@ const subscribed = new Set<ReadableStreamDefaultController<Uint8Array>>();
 function heartbeating(
   request: Request,
   scenario: Scenario,
+  shape: Shape | null,
   isDeno: boolean,
 ): ReadableStream<Uint8Array> {
-  const shape: Shape | null = scenario.mode === "idle" ? scenario.shape : null;
   let timer: ReturnType<typeof setInterval> | undefined;
   let ended: (() => void) | undefined;
   let self: ReadableStreamDefaultController<Uint8Array> | undefined;

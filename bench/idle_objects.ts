@@ -12,9 +12,8 @@ import process from "node:process";
 import { Channel } from "../src/channel/channel.ts";
 import { scheduler } from "../src/scheduler.ts";
 import { sse } from "../src/sse.ts";
-import { floor } from "./floor.ts";
+import { idleFloor } from "./floor.ts";
 import { honoApp } from "./hono_app.ts";
-import type { Scenario } from "./scenario.ts";
 import { idleStream, type Shape, SHAPES } from "./shapes.ts";
 
 interface Job {
@@ -46,22 +45,12 @@ const noHistory = new Channel({ history: false });
 /** The per-stream pieces of an edge-sse stream on their own, and whole streams. */
 const VARIANTS: Record<string, (request: Request, heartbeat: number) => unknown> = {
   /** A bare ReadableStream + one setInterval heartbeat + Response (bench/floor.ts). */
-  floor: (request, heartbeat) =>
-    floor(
-      request,
-      { contender: "floor-a", mode: "idle", heartbeat, shape: null } as Scenario,
-      isDeno,
-    ),
+  floor: (request, heartbeat) => idleFloor(request, heartbeat, null, isDeno),
   /** The same handler shapes on a bare stream (bench/floor.ts). */
   ...Object.fromEntries(
     SHAPES.map((shape) => [
       `floor-${shape}`,
-      (request: Request, heartbeat: number) =>
-        floor(
-          request,
-          { contender: "floor-a", mode: "idle", heartbeat, shape } as Scenario,
-          isDeno,
-        ),
+      (request: Request, heartbeat: number) => idleFloor(request, heartbeat, shape, isDeno),
     ]),
   ),
   hono: (_request, heartbeat) =>

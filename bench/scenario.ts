@@ -28,11 +28,8 @@ export interface Scenario {
   heartbeat: number;
   /** Connection id whose abort time is recorded (abort). */
   id: string;
-  /**
-   * How the idle handler is written (bench/shapes.ts); `null`: not said (edge-sse
-   * then runs `closed`, the floor its plain bare stream).
-   */
-  shape: Shape | null;
+  /** How the edge-sse idle handler is written (bench/shapes.ts). */
+  shape: Shape;
 }
 
 const CONTENDERS: readonly Contender[] = [
@@ -63,8 +60,8 @@ export function parseScenario(url: URL): Scenario {
   };
 }
 
-function shapeOf(value: string | null): Shape | null {
-  if (value === null) return null;
+function shapeOf(value: string | null): Shape {
+  if (value === null) return "closed";
   if (!SHAPES.includes(value as Shape)) throw new Error(`unknown shape ${value}`);
   return value as Shape;
 }
