@@ -92,13 +92,20 @@ function preJoined(n: number, data: string): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
+function countAbort(): void {
+  floorAborted.count++;
+}
+
+/** Floor streams of the `returns` shape whose request signal aborted. */
+export const floorAborted = { count: 0 };
+
 /** Every `channel`-shaped floor stream's controller (what a hand-written broadcast keeps). */
 const subscribed = new Set<ReadableStreamDefaultController<Uint8Array>>();
 
 /**
  * A bare stream with one `setInterval` heartbeat; records when it learns the
  * client left. Idle shapes add what that handler holds on a bare stream:
- * `returns` its one event, `closed` an async function awaiting a promise
+ * `returns` its one event and an abort listener, `closed` an async function awaiting a promise
  * that settles when the stream ends, `channel` a slot in a `Set`.
  */
 function heartbeating(
@@ -120,6 +127,10 @@ function heartbeating(
     if (self !== undefined) subscribed.delete(self);
   };
   if (!isDeno) request.signal.addEventListener("abort", stop, { once: true });
+  // The `returns` handler's own listener (bench/shapes.ts listens to `stream.signal`).
+  if (shape === "returns" && !isDeno) {
+    request.signal.addEventListener("abort", countAbort, { once: true });
+  }
   if (shape === "closed") {
     const closed = new Promise<void>((resolve) => ended = resolve);
     (async () => {
