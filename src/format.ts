@@ -266,8 +266,9 @@ export function formatFor<T>(doing: string, make: () => T): T {
     if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
     const why = error.message.replace(/^Cannot send (event|comment): /, "");
     const message = `Cannot ${doing}: ${why}`;
+    const { cause } = error as Error;
     throw error instanceof RangeError
-      ? new RangeError(message, { cause: error.cause })
-      : new TypeError(message, { cause: error.cause });
+      ? new RangeError(message, { cause })
+      : new TypeError(message, { cause });
   }
 }
