@@ -18,10 +18,12 @@ export interface RunOptions {
   /** The parts to run, in order (every known part when none is named). */
   names: string[];
   runtimes: Runtime[];
+  /** `--baseline=<rev>`: a git revision to compare against in the same run. */
+  baseline?: string;
 }
 
 /**
- * Reads `[part...] [--quick] [--write] [--runtime=deno,bun]`; throws on an
+ * Reads `[part...] [--quick] [--write] [--runtime=deno,bun] [--baseline=<rev>]`; throws on an
  * unknown part (`what`: "benchmark", "section") or runtime, and on
  * `--quick --write`.
  */
@@ -38,7 +40,12 @@ export function parseRunArgs(args: string[], known: readonly string[], what: str
   if (args.includes("--quick") && args.includes("--write")) {
     throw new Error("--write stores full runs only, not --quick ones");
   }
+  const baseline = args.find((arg) => arg.startsWith("--baseline="))?.slice(11);
+  if (baseline !== undefined && args.includes("--write")) {
+    throw new Error("--write stores the checkout's tables, not a --baseline comparison");
+  }
   return {
+    baseline,
     quick: args.includes("--quick"),
     write: args.includes("--write"),
     names: names.length > 0 ? names : [...known],

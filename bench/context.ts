@@ -8,6 +8,11 @@ export interface Context {
   runtimes: Runtime[];
   /** The machine line printed under every table. */
   machine: string;
+  /**
+   * `--baseline=<rev>`: the short hash of another git revision whose edge-sse
+   * runs beside the checkout's in the same run (the throughput benchmark).
+   */
+  baseline?: string;
   /** Log progress lines (to stderr). */
   log(message: string): void;
 }

@@ -11,24 +11,29 @@ import { counters, payload, type Scenario, wallNow } from "./scenario.ts";
 /** The second argument of Bun's fetch handler, for its per-request idle timeout. */
 export type BunServer = SSEOptions["server"];
 
-/** edge-sse's response for `scenario`. */
-export function edge(request: Request, scenario: Scenario, server: BunServer): Response {
+/** edge-sse's response for `scenario`; `respond` is the `sse()` to use (another revision's, for a baseline). */
+export function edge(
+  request: Request,
+  scenario: Scenario,
+  server: BunServer,
+  respond: typeof sse = sse,
+): Response {
   if (scenario.mode === "throughput") {
     const data = payload(scenario.size);
-    return sse(request, async (stream) => {
+    return respond(request, async (stream) => {
       for (let i = 0; i < scenario.n; i++) {
         if (!await stream.send({ data })) return;
       }
     }, { server });
   }
   if (scenario.mode === "ttfb") {
-    return sse(request, async (stream) => {
+    return respond(request, async (stream) => {
       await stream.send({ data: "hello" });
       await stream.closed;
     }, { server });
   }
   if (scenario.mode === "abort") {
-    return sse(request, (stream) => {
+    return respond(request, (stream) => {
       stream.signal.addEventListener("abort", () => {
         counters.aborts[scenario.id] = wallNow();
       });

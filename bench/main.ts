@@ -6,6 +6,8 @@
 //   npm run bench -- throughput abort      only some benchmarks
 //   npm run bench -- --runtime=deno,bun    only some runtimes
 //   npm run bench -- --write               also store the tables in bench/README.md
+//   npm run bench -- throughput --baseline=HEAD~3
+//                                          also that git revision's edge-sse, in the same run
 //
 // Exits non-zero only when a benchmark breaks (a crash, a missing event),
 // never because of a number.
@@ -16,7 +18,7 @@ import { http2 } from "./http2.ts";
 import type { Context } from "./context.ts";
 import { idle } from "./idle.ts";
 import { parseRunArgs, writeTables } from "./cli.ts";
-import { build, ROOT } from "./proc.ts";
+import { BASELINE, build, buildBaseline, ROOT } from "./proc.ts";
 import { load, machine } from "./report.ts";
 import { throughput } from "./throughput.ts";
 import { ttfb } from "./ttfb.ts";
@@ -66,7 +68,15 @@ async function main(): Promise<void> {
   const log = (message: string) => console.error(`[bench ${elapsed(started)}] ${message}`);
   log("building the client and the Node server");
   await build();
+  let baseline: string | undefined;
+  if (options.baseline !== undefined) {
+    log(`building edge-sse at ${options.baseline}`);
+    baseline = await buildBaseline(options.baseline);
+    Deno.env.set("EDGE_SSE_BASELINE", BASELINE.baseline);
+    Deno.env.set("EDGE_SSE_CHECKOUT", BASELINE.checkout);
+  }
   const context: Context = {
+    baseline,
     quick: options.quick,
     runtimes: options.runtimes,
     machine: await machine(),

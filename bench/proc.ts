@@ -53,6 +53,50 @@ export async function build(): Promise<void> {
   }
 }
 
+/**
+ * Where `--baseline=<rev>` puts that revision's files, and a copy of the
+ * checkout's beside it: bench/server.ts loads both `mod.ts` the same way
+ * (the source on Deno and Bun, `bundle.mjs` on Node), away from its own
+ * imports of src/, so that neither copy has an advantage.
+ */
+export const BASELINE = { baseline: `${BUILD}/baseline`, checkout: `${BUILD}/checkout` };
+
+/**
+ * Extracts the git revision `rev` and copies the checkout's `mod.ts` and
+ * `src/` (into {@linkcode BASELINE}), and bundles both for Node; returns
+ * the revision's short hash.
+ */
+export async function buildBaseline(rev: string): Promise<string> {
+  const { baseline, checkout } = BASELINE;
+  const script = 'rm -rf "$2" "$3" && mkdir -p "$2" "$3" && git archive "$1" | tar -x -C "$2" && ' +
+    'cp -r mod.ts src "$3" && git rev-parse --short "$1"';
+  const out = await new Deno.Command("sh", {
+    args: ["-c", script, "sh", rev, baseline, checkout],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) throw new Error(`Cannot build the baseline: no git revision ${rev}`);
+  for (const dir of [baseline, checkout]) {
+    const result = await new Deno.Command(`${BIN}/esbuild`, {
+      args: [
+        `${dir}/mod.ts`,
+        "--bundle",
+        "--platform=node",
+        "--format=esm",
+        "--target=node20",
+        `--outfile=${dir}/bundle.mjs`,
+        "--log-level=warning",
+      ],
+      cwd: ROOT,
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!result.success) throw new Error(`Cannot build the baseline: esbuild failed on ${dir}`);
+  }
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
 /** Reads a child's stdout line by line. */
 class Lines {
   #reader: ReadableStreamDefaultReader<string>;

@@ -9,6 +9,8 @@ export type Contender =
   | "floor-b"
   | "hono"
   | "edge-sse"
+  // edge-sse at another git revision (`--baseline=<rev>`, throughput only):
+  | "edge-sse-baseline"
   // Node only (bench/node_contenders.ts):
   | "better-sse"
   | "edge-sse-node";
@@ -37,6 +39,7 @@ const CONTENDERS: readonly Contender[] = [
   "floor-b",
   "hono",
   "edge-sse",
+  "edge-sse-baseline",
   "better-sse",
   "edge-sse-node",
 ];

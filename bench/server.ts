@@ -11,6 +11,7 @@
 // Prints one JSON line `{"port":..,"pid":..}` once it listens.
 
 import process from "node:process";
+import { pathToFileURL } from "node:url";
 import { scheduler } from "../src/scheduler.ts";
 import { type BunServer, edge } from "./edge.ts";
 import { floor } from "./floor.ts";
@@ -21,6 +22,19 @@ import { counters, parseScenario, wallNow } from "./scenario.ts";
 const globals = globalThis as any;
 const isDeno = globals.Deno !== undefined;
 const isBun = globals.Bun !== undefined;
+
+/**
+ * `--baseline=<rev>`: that revision's `sse()` and the checkout's, from the
+ * copies bench/proc.ts made, loaded alike: the source on Deno and Bun, a
+ * bundle on Node.
+ */
+async function load(dir: string | undefined): Promise<typeof import("../src/sse.ts").sse | null> {
+  if (dir === undefined) return null;
+  const file = `${dir}/${isDeno || isBun ? "mod.ts" : "bundle.mjs"}`;
+  return (await import(pathToFileURL(file).href)).sse;
+}
+const baseline = await load(process.env.EDGE_SSE_BASELINE);
+const checkout = await load(process.env.EDGE_SSE_CHECKOUT);
 
 function json(value: unknown): Response {
   return new Response(JSON.stringify(value), { headers: { "content-type": "application/json" } });
@@ -44,7 +58,13 @@ function handle(request: Request, server: BunServer): Response | Promise<Respons
     case "/stream": {
       const scenario = parseScenario(url);
       if (scenario.contender === "hono") return honoApp.fetch(request);
-      if (scenario.contender === "edge-sse") return edge(request, scenario, server);
+      if (scenario.contender === "edge-sse") {
+        return edge(request, scenario, server, checkout ?? undefined);
+      }
+      if (scenario.contender === "edge-sse-baseline") {
+        if (baseline === null) throw new Error("no baseline: run with --baseline=<rev>");
+        return edge(request, scenario, server, baseline);
+      }
       return floor(request, scenario, isDeno);
     }
     case "/stats":

@@ -23,6 +23,9 @@ interface Run {
 
 const SIZES = [64, 1024];
 
+/** A row of the table: `edge-sse-baseline` with `--baseline=<rev>`. */
+type Listed = Contender | NodeContender | "edge-sse-baseline";
+
 /** Runs the throughput benchmark; returns its markdown section. */
 export async function throughput(context: Context): Promise<string> {
   const events = context.quick ? 50_000 : 200_000;
@@ -30,22 +33,27 @@ export async function throughput(context: Context): Promise<string> {
   const before = await load();
   const rows: string[][] = [];
   const versusBetterSse: string[] = [];
+  const versusBaseline: string[] = [];
   for (const runtime of context.runtimes) {
     context.log(`throughput: ${runtime}`);
     // On Node, also better-sse and edge-sse/node on the same node:http server.
-    const contenders: (Contender | NodeContender)[] = runtime === "node"
-      ? [...CONTENDERS, ...NODE_CONTENDERS]
-      : [...CONTENDERS];
+    const contenders: Listed[] = [
+      ...CONTENDERS,
+      ...(context.baseline === undefined ? [] : ["edge-sse-baseline" as const]),
+      ...(runtime === "node" ? NODE_CONTENDERS : []),
+    ];
     const server = await startServer(runtime);
     try {
       // One client process for the runtime: a warm-up stream per contender,
       // then the rounds, contenders interleaved so that load changes on the
       // machine hit every contender alike.
-      const plan: { contender: Contender | NodeContender; size: number; warmup: boolean }[] = [];
+      const plan: { contender: Listed; size: number; warmup: boolean }[] = [];
       for (const size of SIZES) {
         for (const contender of contenders) plan.push({ contender, size, warmup: true });
         for (let round = 0; round < rounds; round++) {
-          for (const contender of contenders) plan.push({ contender, size, warmup: false });
+          // Reversed every other round: no contender always runs after the same one.
+          const order = round % 2 === 0 ? contenders : contenders.toReversed();
+          for (const contender of order) plan.push({ contender, size, warmup: false });
         }
       }
       const paths = plan.map(({ contender, size, warmup }) =>
@@ -54,7 +62,7 @@ export async function throughput(context: Context): Promise<string> {
       const runs = await runClient<Run>({ mode: "throughput", port: server.port, paths }, 600_000);
       for (const size of SIZES) {
         const medians = new Map<
-          Contender | NodeContender,
+          Listed,
           { eventsPerSecond: number; mbps: number; cpu: number; nsPerEvent: number }
         >();
         for (const contender of contenders) {
@@ -73,6 +81,17 @@ export async function throughput(context: Context): Promise<string> {
         const floorBCpu = medians.get("floor-b")!.nsPerEvent;
         const hono = medians.get("hono")!.eventsPerSecond;
         const betterSse = medians.get("better-sse")?.eventsPerSecond;
+        const old = medians.get("edge-sse-baseline");
+        if (old !== undefined) {
+          const now = medians.get("edge-sse")!;
+          versusBaseline.push(
+            `${runtime} ${size === 64 ? "64 B" : "1 KiB"}: ${
+              ratio(now.eventsPerSecond, old.eventsPerSecond, true)
+            } the events/s, ${
+              ratio(now.nsPerEvent, old.nsPerEvent, true)
+            } the server CPU per event`,
+          );
+        }
         if (betterSse !== undefined) {
           const nodeEntry = medians.get("edge-sse-node")!.eventsPerSecond;
           const edge = medians.get("edge-sse")!.eventsPerSecond;
@@ -87,7 +106,7 @@ export async function throughput(context: Context): Promise<string> {
           const m = medians.get(contender)!;
           rows.push([
             runtime,
-            label(contender),
+            contender === "edge-sse-baseline" ? `edge-sse @ ${context.baseline}` : label(contender),
             size === 64 ? "64 B" : "1 KiB",
             count(m.eventsPerSecond),
             fixed(m.mbps),
@@ -128,6 +147,10 @@ export async function throughput(context: Context): Promise<string> {
     "process's CPU time (all threads) over the stream, per event: less sensitive than events/s " +
     "to other load on the machine. Client CPU: the Node client's CPU time over the stream's " +
     "duration (near 100 %: the client was the limit).",
+    ...(versusBaseline.length === 0 ? [] : [
+      "",
+      `The checkout against edge-sse at ${context.baseline}: ` + versusBaseline.join("; ") + ".",
+    ]),
     ...(versusBetterSse.length === 0 ? [] : [
       "",
       "Node, events/s against better-sse on node:http (target: edge-sse/node ahead): " +
@@ -142,7 +165,7 @@ export async function throughput(context: Context): Promise<string> {
 function check(
   run: Run,
   events: number,
-  contender: Contender | NodeContender,
+  contender: Listed,
   runtime: string,
 ): void {
   if (run.status !== 200 || run.events < events) {

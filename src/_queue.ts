@@ -6,10 +6,12 @@
  * queue is handed over (one `encodeInto` for a whole burst: the writer's
  * fast path). A string's UTF-16 length is a lower bound of its UTF-8 size
  * and a third of an upper bound; only when a limit falls between the two
- * bounds are the strings in doubt measured, each once, by encoding them
- * into a scratch buffer shared by every stream (no allocation; a regular
- * expression scan costs more on 1 KiB strings: bench/README.md). A queue
- * that stays well under its limits never measures anything.
+ * bounds is the queue measured, by encoding it: the bytes are written into
+ * the buffer that the hand-over then completes and hands on, so no text is
+ * encoded twice and a burst still makes one buffer (measuring into a
+ * scratch buffer, then encoding again at the hand-over, cost a fifth of the
+ * 64 B throughput; bench/README.md). A queue that stays well under its
+ * limits never measures anything.
  *
  * @module
  */
@@ -30,17 +32,6 @@ export function encodeText(text: string, length: number = text.length): Uint8Arr
 /** UTF-8 bytes per UTF-16 code unit, at most (U+0800 to U+FFFF). */
 const MAX_BYTES_PER_UNIT = 3;
 
-/** Where strings in doubt are encoded to be measured; grown for a larger one. */
-let scratch = new Uint8Array(64 * 1024);
-
-/** The UTF-8 size of `text`. */
-export function utf8Length(text: string): number {
-  if (MAX_BYTES_PER_UNIT * text.length > scratch.byteLength) {
-    scratch = new Uint8Array(MAX_BYTES_PER_UNIT * text.length);
-  }
-  return encoder.encodeInto(text, scratch).written;
-}
-
 /** Parts a queue's array may have held and still be reused. */
 const REUSED_LENGTH = 16;
 
@@ -54,19 +45,20 @@ const MAX_SPARE = 16_384;
 
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
-  /** `null` while empty. */
+  /** What a measurement encoded, `#head[0, #filled)`: the queue's first bytes; `null` while none. */
+  #head: Uint8Array | null = null;
+  #filled = 0;
+  /** What is queued after `#head`, not encoded yet; `null` while nothing. */
   #parts: (string | Uint8Array)[] | null = null;
-  /** `#parts[0, #measured)` are counted exactly, in `#bytes`. */
-  #measured = 0;
-  /** UTF-8 bytes of the measured parts, and of every `Uint8Array` part. */
+  /** UTF-8 bytes of `#head` and of the `Uint8Array` parts. */
   #bytes = 0;
-  /** UTF-16 code units of the strings not measured yet. */
+  /** UTF-16 code units of the string parts. */
   #units = 0;
   #hasBytes = false;
 
   /** Whether nothing is queued. */
   get empty(): boolean {
-    return this.#parts === null;
+    return this.#parts === null && this.#head === null;
   }
 
   /** Queued UTF-8 bytes, at least (exact when no string is in doubt). */
@@ -79,33 +71,9 @@ export class ChunkQueue {
     return this.#bytes + MAX_BYTES_PER_UNIT * this.#units;
   }
 
-  /** Queued UTF-8 bytes, exactly (measures the strings in doubt). */
+  /** Queued UTF-8 bytes, exactly (encodes the strings in doubt, each once). */
   exact(): number {
-    const parts = this.#parts;
-    if (this.#units > 0 && parts !== null) {
-      let index = this.#measured;
-      while (index < parts.length) {
-        const part = parts[index];
-        if (typeof part !== "string") {
-          index++;
-          continue;
-        }
-        // A run of strings is joined and measured at once (one call, not
-        // one per event); the hand-over then joins fewer strings.
-        let end = index + 1;
-        while (end < parts.length && typeof parts[end] === "string") end++;
-        if (end - index === 1) {
-          this.#bytes += utf8Length(part);
-        } else {
-          const joined = parts.slice(index, end).join("");
-          parts.splice(index, end - index, joined);
-          this.#bytes += utf8Length(joined);
-        }
-        index++;
-      }
-      this.#measured = parts.length;
-      this.#units = 0;
-    }
+    if (this.#units > 0) this.#encodeParts();
     return this.#bytes;
   }
 
@@ -121,31 +89,76 @@ export class ChunkQueue {
 
   /** Empties the queue. */
   clear(): void {
-    this.#parts = null;
-    this.#measured = this.#bytes = this.#units = 0;
+    this.#head = this.#parts = null;
+    this.#filled = this.#bytes = this.#units = 0;
     this.#hasBytes = false;
   }
 
   /** Everything queued as one chunk; the queue is left empty. */
   take(): Uint8Array {
-    const parts = this.#parts ?? [];
-    const chunk = this.#join(parts);
-    this.clear();
-    // The array goes back to the spares, emptied: a new one per hand-over
-    // was garbage on every stream at every event, and the scavenges it
-    // caused were most of a fan-out's cost (bench/README.md). A long one (a
-    // burst) is let go.
-    if (parts.length <= REUSED_LENGTH && spare.length < MAX_SPARE) {
-      parts.length = 0;
-      spare.push(parts);
+    let chunk: Uint8Array;
+    if (this.#head === null) {
+      const parts = this.#parts ?? [];
+      chunk = this.#join(parts);
+      recycle(parts);
+    } else {
+      this.#encodeParts();
+      chunk = this.#head.subarray(0, this.#filled);
     }
+    this.clear();
     return chunk;
+  }
+
+  /** Encodes the parts onto the end of `#head`, each run of strings with one call. */
+  #encodeParts(): void {
+    const parts = this.#parts;
+    if (parts === null) return;
+    if (this.#head === null) {
+      // Sized for the burst to come: a measurement happens when the queue
+      // nears a limit, and the hand-over usually follows a little later.
+      this.#reserve(this.atMost + (this.atMost >> 2));
+    }
+    let index = 0;
+    while (index < parts.length) {
+      const part = parts[index];
+      if (typeof part !== "string") {
+        this.#reserve(this.#filled + part.byteLength).set(part, this.#filled);
+        this.#filled += part.byteLength;
+        index++;
+        continue;
+      }
+      let end = index + 1;
+      while (end < parts.length && typeof parts[end] === "string") end++;
+      let text = end - index === 1 ? part : parts.slice(index, end).join("");
+      for (;;) {
+        const head = this.#reserve(this.#filled + text.length);
+        const { read, written } = encoder.encodeInto(text, head.subarray(this.#filled));
+        this.#filled += written;
+        if (read === text.length) break;
+        text = text.slice(read);
+        this.#reserve(this.#filled + MAX_BYTES_PER_UNIT * text.length);
+      }
+      index = end;
+    }
+    this.#parts = null;
+    recycle(parts);
+    this.#bytes = this.#filled;
+    this.#units = 0;
+    this.#hasBytes = false;
+  }
+
+  /** `#head`, grown to hold at least `size` bytes. */
+  #reserve(size: number): Uint8Array {
+    const head = this.#head;
+    if (head !== null && head.byteLength >= size) return head;
+    const grown = new Uint8Array(Math.max(size, head === null ? 0 : 2 * head.byteLength));
+    if (head !== null) grown.set(head.subarray(0, this.#filled));
+    return this.#head = grown;
   }
 
   #join(parts: (string | Uint8Array)[]): Uint8Array {
     if (!this.#hasBytes) {
-      const size = this.#bytes + this.#units;
-      return encodeText(parts.length === 1 ? parts[0] as string : parts.join(""), size);
+      return encodeText(parts.length === 1 ? parts[0] as string : parts.join(""), this.#units);
     }
     if (parts.length === 1) return parts[0] as Uint8Array;
     const pieces: Uint8Array[] = [];
@@ -162,5 +175,17 @@ export class ChunkQueue {
       offset += piece.byteLength;
     }
     return chunk;
+  }
+}
+
+/**
+ * Gives an emptied array back to the spares: a new one per hand-over was
+ * garbage on every stream at every event, and the scavenges it caused were
+ * most of a fan-out's cost (bench/README.md). A long one (a burst) is let go.
+ */
+function recycle(parts: (string | Uint8Array)[]): void {
+  if (parts.length <= REUSED_LENGTH && spare.length < MAX_SPARE) {
+    parts.length = 0;
+    spare.push(parts);
   }
 }

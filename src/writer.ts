@@ -204,7 +204,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.ready(this.write(text, true));
+    const written = this.write(text, true);
+    return written === "queued" ? TRUE : this.ready(written);
   }
 
   comment(text = ""): Promise<boolean> {
@@ -267,21 +268,37 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
    */
   write(text: string | Uint8Array, isEvent = false): Written {
     if (this.#end !== null) return "closed";
-    if (isEvent && this.#options.idleTimeout > 0) this.#lastEventAt = scheduler.now();
-    const queue = this.#queue;
-    const { maxBuffered, highWaterMark } = this.#options;
+    const options = this.#options;
+    if (isEvent && options.idleTimeout > 0) this.#lastEventAt = scheduler.now();
     // Limits in UTF-8 bytes: a string's length is a lower bound of its size,
     // a third of an upper bound; count exactly only when a limit is in doubt.
-    if (!queue.empty && queue.atMost + 3 * text.length > maxBuffered) {
-      const queued = queue.exact();
-      if (queued + text.length > maxBuffered) return this.#overflow();
-      if (typeof text === "string" && queued + 3 * text.length > maxBuffered) {
-        text = encodeText(text);
-        if (queued + text.byteLength > maxBuffered) return this.#overflow();
-      }
+    // The rare paths are methods of their own, so that this one stays small
+    // enough for the runtime to inline into the handler's loop.
+    const queue = this.#queue;
+    if (queue.atMost + 3 * text.length > options.maxBuffered && !queue.empty) {
+      return this.#writeNearCap(text);
     }
     this.#push(text);
-    if (queue.atMost <= highWaterMark) return "queued";
+    return queue.atMost <= options.highWaterMark ? "queued" : this.#pastHighWaterMark();
+  }
+
+  /** {@linkcode Writer.write} when `text` may not fit under `maxBuffered`. */
+  #writeNearCap(text: string | Uint8Array): Written {
+    const { maxBuffered } = this.#options;
+    const queued = this.#queue.exact();
+    if (queued + text.length > maxBuffered) return this.#overflow();
+    if (typeof text === "string" && queued + 3 * text.length > maxBuffered) {
+      text = encodeText(text);
+      if (queued + text.byteLength > maxBuffered) return this.#overflow();
+    }
+    this.#push(text);
+    return this.#queue.atMost <= this.#options.highWaterMark ? "queued" : this.#pastHighWaterMark();
+  }
+
+  /** Whether a queue that may be past `highWaterMark` is: measured only when in doubt. */
+  #pastHighWaterMark(): Written {
+    const queue = this.#queue;
+    const { highWaterMark } = this.#options;
     if (queue.atLeast > highWaterMark) return "full";
     return queue.exact() <= highWaterMark ? "queued" : "full";
   }
