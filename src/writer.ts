@@ -7,13 +7,14 @@
 
 import { type CloseReason, StreamClosed } from "./closed.ts";
 import { warnWriteAfterReturn } from "./_late_write.ts";
-import { describe } from "./_validate.ts";
 import type { FinalTexts, ServerCloseReason } from "./final.ts";
 import { formatComment, formatEvent, MAX_EVENT_ID_LENGTH, type SSEEvent } from "./format.ts";
 import { type ScheduledTask, scheduler } from "./scheduler.ts";
 import type { SSEStream } from "./stream.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
 import { ChunkQueue, encodeText } from "./_queue.ts";
+import { lookNextTick, tickTime } from "./_flush_tick.ts";
+import { sleep } from "./_sleep.ts";
 
 /** What the writer reads from the options (a `StreamConfig` has it all). */
 export interface WriterOptions {
@@ -62,8 +63,6 @@ const TRUE = Promise.resolve(true);
 const FALSE = Promise.resolve(false);
 const DONE = Promise.resolve();
 const MAX_LAST_EVENT_ID = MAX_EVENT_ID_LENGTH;
-/** `Writer.#tickNow` inside a tick whose clock nobody has read yet. */
-const NOT_READ = -1;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
 /** Whoever waits for the queue to drain: one promise for all of them. */
@@ -219,23 +218,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   sleep(ms: number): Promise<boolean> {
-    if (typeof ms !== "number" || !(ms >= 0)) {
-      return Promise.reject(
-        typeof ms === "number"
-          ? new RangeError(`Cannot sleep: \`ms\` must be a non-negative number, got ${ms}`)
-          : new TypeError(
-            `Cannot sleep: \`ms\` must be a number of milliseconds, got ${describe(ms)} ${
-              JSON.stringify(ms) ?? String(ms)
-            }`,
-          ),
-      );
-    }
-    if (this.#end !== null) return FALSE;
-    return new Promise((resolve) => {
-      const sleep = new Sleep(this, resolve);
-      sleep.task = scheduler.schedule(ms, sleep);
-      this.onEnd(sleep);
-    });
+    return sleep(this, ms);
   }
 
   close(final?: SSEEvent): Promise<void> {
@@ -387,76 +370,25 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.#flushQueued = true;
     this.#pushedSinceLook = false;
     this.#quietTicks = 0;
-    Writer.#lookNextTick(this);
+    lookNextTick(this);
   }
-
-  /**
-   * Writers whose flush waits for their producer to go quiet: every tick
-   * (one microtask) looks at all of them, instead of one microtask per
-   * writer per tick (a channel's event to 10 000 streams queued 40 000
-   * microtasks, and their garbage cost more than the writes; bench/README.md).
-   */
-  static #looking: Writer[] = [];
-  static #spare: Writer[] = [];
-  static #ticking = false;
-
-  static #lookNextTick(writer: Writer): void {
-    Writer.#looking.push(writer);
-    if (Writer.#ticking) return;
-    Writer.#ticking = true;
-    queueMicrotask(Writer.#tick);
-  }
-
-  /**
-   * While a tick runs: the time its flushes record, read once (`NOT_READ`
-   * until the first flush asks; `null` outside a tick). A number
-   * read per flush and kept by each writer was a new heap object per stream
-   * per event, kept alive from an old object: scavenges had to copy 10 000
-   * of them per event of a fan-out (bench/README.md).
-   */
-  static #tickNow: number | null = null;
-
-  static #now(): number {
-    const now = Writer.#tickNow;
-    if (now === null) return scheduler.now();
-    return now === NOT_READ ? (Writer.#tickNow = scheduler.now()) : now;
-  }
-
-  static #tick = (): void => {
-    const looking = Writer.#looking;
-    Writer.#looking = Writer.#spare;
-    Writer.#ticking = false;
-    Writer.#tickNow = NOT_READ;
-    let failure: { error: unknown } | null = null;
-    for (let index = 0; index < looking.length; index++) {
-      // One writer's failure must not leave the others waiting forever.
-      try {
-        looking[index].#look();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-    Writer.#tickNow = null;
-    looking.length = 0;
-    Writer.#spare = looking;
-    if (failure !== null) throw failure.error;
-  };
 
   /**
    * Flushes for a waiting consumer once the producer has stopped writing:
    * a loop of `await send()` writes once per microtask, so the flush waits
    * (tick by tick, never a timer) until a few pass without a write or the
    * queue reaches `highWaterMark`; then the whole burst goes out as one
-   * chunk instead of one chunk per event.
+   * chunk instead of one chunk per event. Called by the shared tick
+   * (`_flush_tick.ts`), not by handlers.
    */
-  #look(): void {
+  look(): void {
     if (
       this.#consumerWaiting && this.#queue.atLeast < this.#options.highWaterMark &&
       (this.#pushedSinceLook || this.#quietTicks < QUIET_TICKS)
     ) {
       this.#quietTicks = this.#pushedSinceLook ? 0 : this.#quietTicks + 1;
       this.#pushedSinceLook = false;
-      Writer.#lookNextTick(this);
+      lookNextTick(this);
       return;
     }
     this.#flushQueued = false;
@@ -475,7 +407,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       this.end("client", { cause: error });
       return;
     }
-    this.#lastWriteAt = Writer.#now();
+    this.#lastWriteAt = tickTime();
     this.#settleDrain(true);
   }
 
@@ -495,28 +427,6 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       const index = cleanups.indexOf(cleanup);
       if (index >= 0) cleanups.splice(index, 1);
     }
-  }
-}
-
-/**
- * One `sleep()`: its scheduler task (`run()` wakes it with `true`) and its
- * cleanup (`cancel()` wakes it with `false` when the stream ends).
- */
-class Sleep {
-  task: ScheduledTask | null = null;
-  constructor(
-    readonly writer: Writer,
-    readonly resolve: (slept: boolean) => void,
-  ) {}
-
-  run(): void {
-    this.writer.forget(this);
-    this.resolve(true);
-  }
-
-  cancel(): void {
-    this.task?.cancel();
-    this.resolve(false);
   }
 }
 
