@@ -259,6 +259,23 @@ describe("scheduler", () => {
     stream.close();
   });
 
+  test("a send/sleep loop as fast as the heartbeat gets its events and no heartbeats", async () => {
+    // `while (await send()) await sleep(interval)`: every event keeps the
+    // connection alive, so a heartbeat beside each one is double traffic.
+    const interval = 40;
+    const response = sse(new Request("http://localhost/"), async (stream) => {
+      while (await stream.send("tick")) await stream.sleep(interval);
+    }, { heartbeat: { interval, comment: "ping" } });
+    const body = new BodyReader(response);
+    const text = await body.until((seen) => seen.split("data: tick").length > 8, 10_000);
+    await body.cancel();
+    assert.equal(
+      text.split(": ping").length - 1,
+      0,
+      `heartbeats between the loop's events:\n${text}`,
+    );
+  });
+
   test("a heartbeat can be a named event", async () => {
     const response = sse(new Request("http://localhost/"), () => {}, {
       heartbeat: { interval: 20, event: { event: "ping", data: "" } },
