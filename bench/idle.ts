@@ -63,7 +63,7 @@ function vsShapeFloor<T>(
   return floor === undefined ? "" : ratio(value(results.get(contender)!), value(floor));
 }
 /** At the largest socket size (minutes per contender on 2 cores): the floor, Hono, one shape. */
-const LARGE_CONTENDERS = ["floor", "floor closed", "hono", "edge-sse closed"];
+const LARGE_CONTENDERS = ["floor", "hono", "edge-sse closed"];
 
 /** Runs the idle-connections benchmark; returns its markdown section. */
 export async function idle(context: Context): Promise<string> {
