@@ -7,7 +7,7 @@
  */
 
 import { describe } from "./_validate.ts";
-import { type ScheduledTask, scheduler } from "./scheduler.ts";
+import { type ScheduledTask, scheduler, TimedTask } from "./scheduler.ts";
 
 /** What a sleep needs from its stream (the writer). */
 export interface SleepHost {
@@ -17,6 +17,11 @@ export interface SleepHost {
   onEnd(cleanup: ScheduledTask): void;
   /** Unregisters a cleanup that is no longer needed. */
   forget(cleanup: ScheduledTask): void;
+  /**
+   * The latest sleep, waiting or woken (kept for its wake-up time, `due`);
+   * the host cancels it when it ends. Set by {@linkcode sleep}.
+   */
+  lastSleep: Sleep | null;
 }
 
 const FALSE = Promise.resolve(false);
@@ -39,29 +44,47 @@ export function sleep(host: SleepHost, ms: number): Promise<boolean> {
   }
   if (!host.open) return FALSE;
   return new Promise((resolve) => {
-    const sleeping = new Sleep(host, resolve);
-    sleeping.task = scheduler.schedule(ms, sleeping);
-    host.onEnd(sleeping);
+    // The host cancels its latest sleep itself; an earlier one still
+    // waiting (sleeps in parallel) becomes one of its cleanups.
+    const previous = host.lastSleep;
+    if (previous !== null && previous.waiting) host.onEnd(previous);
+    const sleeping = host.lastSleep = new Sleep(host, resolve);
+    scheduler.start(ms, sleeping);
   });
 }
 
-/** One `sleep()`: its scheduler task and its cleanup. */
-class Sleep implements ScheduledTask {
-  task: ScheduledTask | null = null;
-  constructor(
-    readonly host: SleepHost,
-    readonly resolve: (slept: boolean) => void,
-  ) {}
+/**
+ * One `sleep()`: its own scheduler task (no separate entry object) and the
+ * stream's cleanup.
+ */
+export class Sleep extends TimedTask {
+  #resolve: ((slept: boolean) => void) | null;
+
+  constructor(readonly host: SleepHost, resolve: (slept: boolean) => void) {
+    super();
+    this.#resolve = resolve;
+  }
+
+  /** Whether it has not woken yet. */
+  get waiting(): boolean {
+    return this.#resolve !== null;
+  }
 
   /** The scheduler's call: the time is up. */
   run(): void {
-    this.host.forget(this);
-    this.resolve(true);
+    if (this.host.lastSleep !== this) this.host.forget(this);
+    this.#wake(true);
   }
 
   /** The stream's cleanup: it ended first. */
-  cancel(): void {
-    this.task?.cancel();
-    this.resolve(false);
+  override cancel(): void {
+    super.cancel();
+    this.#wake(false);
+  }
+
+  #wake(slept: boolean): void {
+    const resolve = this.#resolve;
+    this.#resolve = null;
+    resolve?.(slept);
   }
 }

@@ -63,6 +63,9 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
  * entry (no closure, no separate entry object), cancelled when the stream ends.
  */
 class Heartbeat extends TimedTask {
+  /** The handler's wake-up this heartbeat last waited for (see `run()`). */
+  #deferredFor = -1;
+
   constructor(
     readonly writer: Writer,
     readonly interval: number,
@@ -74,7 +77,8 @@ class Heartbeat extends TimedTask {
 
   run(): number | void {
     const { writer, interval, stallLimit } = this;
-    const quietFor = scheduler.now() - writer.lastWriteAt;
+    const now = scheduler.now();
+    const quietFor = now - writer.lastWriteAt;
     if (writer.awaitingConsumer) {
       // Bytes wait and the consumer takes nothing: no heartbeat on top.
       if (stallLimit === 0) return interval;
@@ -82,6 +86,17 @@ class Heartbeat extends TimedTask {
       return Math.min(interval, stallLimit - quietFor);
     }
     if (quietFor < interval - TIMER_SLACK) return interval - quietFor;
+    // A handler asleep toward its next write, due no later than this
+    // heartbeat (`while (await send()) await sleep(interval)`): its event is
+    // the heartbeat. Wait for the wake-up, then give the handler its turn
+    // (a later tick) before writing one; once per wake-up.
+    const wake = writer.wakeAt;
+    const last = writer.lastWriteAt;
+    if (wake > last && wake <= last + interval + TIMER_SLACK && this.#deferredFor !== wake) {
+      if (now < wake) return wake - now;
+      this.#deferredFor = wake;
+      return TIMER_SLACK;
+    }
     if (!writer.hasQueued) writer.write(this.bytes);
     return interval;
   }

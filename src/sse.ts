@@ -175,7 +175,9 @@ export function run(writer: Writer, source: Source, config: StreamConfig): void 
   if (isAsyncIterable<SSEEvent | string>(result) && !isThenable(result)) {
     settle(writer, iterate(writer, result), onReturn, onError);
   } else if (isThenable(result)) {
-    settle(writer, result, onReturn, onError);
+    // The stream's own `closed` (`(s) => s.closed`, `channel.subscribe(s)`)
+    // settles when the stream has ended and never rejects: nothing to await.
+    if (!writer.isClosedPromise(result)) settle(writer, result, onReturn, onError);
   } else if (onReturn) {
     writer.end("returned");
   }

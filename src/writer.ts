@@ -14,7 +14,7 @@ import type { SSEStream } from "./stream.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
 import { ChunkQueue, encodeText } from "./_queue.ts";
 import { lookNextTick, tickTime } from "./_flush_tick.ts";
-import { sleep } from "./_sleep.ts";
+import { type Sleep, sleep } from "./_sleep.ts";
 
 /** What the writer reads from the options (a `StreamConfig` has it all). */
 export interface WriterOptions {
@@ -100,6 +100,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #request: Request | (() => Request);
   #lastWriteAt: number;
   #lastEventAt: number;
+  /** The handler's latest `sleep()` (src/_sleep.ts): cancelled by `end()`. */
+  lastSleep: Sleep | null = null;
 
   /**
    * Creates the writer and its sink (given the writer to call back), and
@@ -165,6 +167,20 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   /** `scheduler.now()` when an event was last queued (kept with `close.idleTimeout` only). */
   get lastEventAt(): number {
     return this.#lastEventAt;
+  }
+
+  /**
+   * When the handler's latest `sleep()` wakes or woke (`scheduler.now()`
+   * ms), -1 if it never slept: the heartbeat lets a handler that sleeps
+   * toward its next write make that write instead (src/deadlines.ts).
+   */
+  get wakeAt(): number {
+    return this.lastSleep === null ? -1 : this.lastSleep.due;
+  }
+
+  /** Whether `promise` is this stream's `closed` (settles once it ended, never rejects). */
+  isClosedPromise(promise: unknown): boolean {
+    return promise !== undefined && promise === this.#closed;
   }
 
   /** Whether anything is queued (without measuring it, as `bufferedAmount` may). */
@@ -325,6 +341,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.#cleanups = null;
     if (Array.isArray(cleanups)) { for (const cleanup of cleanups) runCleanup(cleanup); }
     else if (cleanups !== null) runCleanup(cleanups);
+    this.lastSleep?.cancel();
     this.#settleDrain(false);
     this.#abort?.abort(ended);
     if (options?.abort ?? reason === "slow-consumer") {
