@@ -71,9 +71,16 @@ export class ChunkQueue {
     return this.#bytes + MAX_BYTES_PER_UNIT * this.#units;
   }
 
-  /** Queued UTF-8 bytes, exactly (encodes the strings in doubt, each once). */
-  exact(): number {
-    if (this.#units > 0) this.#encodeParts();
+  /**
+   * Queued UTF-8 bytes, exactly: the strings in doubt are encoded, each
+   * once. The first measurement starts the buffer the hand-over completes,
+   * sized for `expected` bytes when that is more than the queue may hold
+   * (one allocation per burst, as without measuring: a buffer allocated
+   * too small and grown, or too large, cost more than the encoding on Deno,
+   * where a fresh 64 KiB buffer is mostly page faults).
+   */
+  exact(expected = 0): number {
+    if (this.#units > 0) this.#encodeParts(expected);
     return this.#bytes;
   }
 
@@ -102,7 +109,7 @@ export class ChunkQueue {
       chunk = this.#join(parts);
       recycle(parts);
     } else {
-      this.#encodeParts();
+      this.#encodeParts(0);
       chunk = this.#head.subarray(0, this.#filled);
     }
     this.clear();
@@ -110,14 +117,10 @@ export class ChunkQueue {
   }
 
   /** Encodes the parts onto the end of `#head`, each run of strings with one call. */
-  #encodeParts(): void {
+  #encodeParts(expected: number): void {
     const parts = this.#parts;
     if (parts === null) return;
-    if (this.#head === null) {
-      // Sized for the burst to come: a measurement happens when the queue
-      // nears a limit, and the hand-over usually follows a little later.
-      this.#reserve(this.atMost + (this.atMost >> 2));
-    }
+    if (this.#head === null) this.#reserve(Math.max(this.atMost, expected));
     let index = 0;
     while (index < parts.length) {
       const part = parts[index];

@@ -278,7 +278,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       return this.#writeNearCap(text);
     }
     this.#push(text);
-    return queue.atMost <= options.highWaterMark ? "queued" : this.#pastHighWaterMark();
+    return queue.atMost <= options.highWaterMark ? "queued" : this.#pastHighWaterMark(text);
   }
 
   /** {@linkcode Writer.write} when `text` may not fit under `maxBuffered`. */
@@ -291,15 +291,22 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (queued + text.byteLength > maxBuffered) return this.#overflow();
     }
     this.#push(text);
-    return this.#queue.atMost <= this.#options.highWaterMark ? "queued" : this.#pastHighWaterMark();
+    return this.#queue.atMost <= this.#options.highWaterMark
+      ? "queued"
+      : this.#pastHighWaterMark(text);
   }
 
-  /** Whether a queue that may be past `highWaterMark` is: measured only when in doubt. */
-  #pastHighWaterMark(): Written {
+  /**
+   * Whether a queue that may be past `highWaterMark`, `text` last, is:
+   * measured only when in doubt, into a buffer sized for the burst to reach
+   * `highWaterMark` (where the producer waits and the burst goes out).
+   */
+  #pastHighWaterMark(text: string | Uint8Array): Written {
     const queue = this.#queue;
     const { highWaterMark } = this.#options;
     if (queue.atLeast > highWaterMark) return "full";
-    return queue.exact() <= highWaterMark ? "queued" : "full";
+    const expected = highWaterMark + 3 * text.length;
+    return queue.exact(expected) <= highWaterMark ? "queued" : "full";
   }
 
   /**
