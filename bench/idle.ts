@@ -91,19 +91,31 @@ export async function socketTable(
   const window = context.quick ? 1000 : 5000;
   const before = await load();
   const rows: string[][] = [];
+  const failed = new Map<string, string>();
   for (const runtime of context.runtimes) {
     for (const [connections, contenders] of plan) {
       const results = new Map<string, Result>();
       for (const contender of contenders) {
         context.log(`idle: ${runtime} ${contender} ${connections}`);
-        results.set(
-          contender,
-          await measure(runtime, contender, connections, window, context.quick),
-        );
+        try {
+          results.set(
+            contender,
+            await measure(runtime, contender, connections, window, context.quick),
+          );
+        } catch (error) {
+          // A contender that cannot hold this many streams here is a row, not the end of the run.
+          context.log(`idle: ${runtime} ${contender} ${connections} failed: ${error}`);
+          failed.set(`${runtime} ${connections} ${contender}`, String(error).slice(0, 80));
+        }
       }
       const floor = results.get("floor")!;
       for (const contender of contenders) {
-        const r = results.get(contender)!;
+        const r = results.get(contender);
+        if (r === undefined) {
+          const why = failed.get(`${runtime} ${connections} ${contender}`) ?? "";
+          rows.push([runtime, count(connections), contender, "failed", why, "", "", "", "", ""]);
+          continue;
+        }
         rows.push([
           runtime,
           count(connections),
