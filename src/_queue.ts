@@ -6,12 +6,14 @@
  * queue is handed over (one `encodeInto` for a whole burst: the writer's
  * fast path). A string's UTF-16 length is a lower bound of its UTF-8 size
  * and a third of an upper bound; only when a limit falls between the two
- * bounds is the queue measured, by encoding it: the bytes are written into
- * the buffer that the hand-over then completes and hands on, so no text is
- * encoded twice and a burst still makes one buffer (measuring into a
- * scratch buffer, then encoding again at the hand-over, cost a fifth of the
- * 64 B throughput; bench/README.md). A queue that stays well under its
- * limits never measures anything.
+ * bounds is the queue measured, by encoding the strings in doubt, each
+ * once, into a buffer borrowed from a pool; the hand-over copies those
+ * bytes into the chunk and gives the buffer back. So no text is encoded
+ * twice, and a burst still allocates one chunk of its own size (on Deno a
+ * fresh 64 KiB buffer is mostly page faults: a second, larger or regrown
+ * one per burst cost 1 KiB events a fifth of their throughput;
+ * bench/README.md). A queue that stays well under its limits never
+ * measures anything.
  *
  * @module
  */
@@ -43,9 +45,18 @@ const REUSED_LENGTH = 16;
 const spare: (string | Uint8Array)[][] = [];
 const MAX_SPARE = 16_384;
 
+/**
+ * Buffers that measurements encode into, shared by every queue: a queue
+ * borrows one with its first measurement and gives it back at the
+ * hand-over. At most `MAX_MEASURING` are kept, none over `MAX_MEASURING_SIZE`.
+ */
+const measuring: Uint8Array[] = [];
+const MAX_MEASURING = 8;
+const MAX_MEASURING_SIZE = 1 << 20;
+
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
-  /** What a measurement encoded, `#head[0, #filled)`: the queue's first bytes; `null` while none. */
+  /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes (a borrowed buffer); `null` while none. */
   #head: Uint8Array | null = null;
   #filled = 0;
   /** What is queued after `#head`, not encoded yet; `null` while nothing. */
@@ -73,11 +84,8 @@ export class ChunkQueue {
 
   /**
    * Queued UTF-8 bytes, exactly: the strings in doubt are encoded, each
-   * once. The first measurement starts the buffer the hand-over completes,
-   * sized for `expected` bytes when that is more than the queue may hold
-   * (one allocation per burst, as without measuring: a buffer allocated
-   * too small and grown, or too large, cost more than the encoding on Deno,
-   * where a fresh 64 KiB buffer is mostly page faults).
+   * once, into a borrowed buffer of at least `expected` bytes (room for the
+   * burst to come).
    */
   exact(expected = 0): number {
     if (this.#units > 0) this.#encodeParts(expected);
@@ -96,6 +104,12 @@ export class ChunkQueue {
 
   /** Empties the queue. */
   clear(): void {
+    const head = this.#head;
+    if (
+      head !== null && measuring.length < MAX_MEASURING && head.byteLength <= MAX_MEASURING_SIZE
+    ) {
+      measuring.push(head);
+    }
     this.#head = this.#parts = null;
     this.#filled = this.#bytes = this.#units = 0;
     this.#hasBytes = false;
@@ -110,7 +124,7 @@ export class ChunkQueue {
       recycle(parts);
     } else {
       this.#encodeParts(0);
-      chunk = this.#head.subarray(0, this.#filled);
+      chunk = this.#head.slice(0, this.#filled);
     }
     this.clear();
     return chunk;
@@ -120,7 +134,7 @@ export class ChunkQueue {
   #encodeParts(expected: number): void {
     const parts = this.#parts;
     if (parts === null) return;
-    if (this.#head === null) this.#reserve(Math.max(this.atMost, expected));
+    if (this.#head === null) this.#borrow(Math.max(this.atMost, expected));
     let index = 0;
     while (index < parts.length) {
       const part = parts[index];
@@ -148,6 +162,13 @@ export class ChunkQueue {
     this.#bytes = this.#filled;
     this.#units = 0;
     this.#hasBytes = false;
+  }
+
+  /** Borrows a buffer of at least `size` bytes for `#head`. */
+  #borrow(size: number): void {
+    let head = measuring.pop() ?? null;
+    if (head !== null && head.byteLength < size) head = null;
+    this.#head = head ?? new Uint8Array(size);
   }
 
   /** `#head`, grown to hold at least `size` bytes. */
