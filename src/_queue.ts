@@ -38,12 +38,14 @@ const MAX_BYTES_PER_UNIT = 3;
 const REUSED_LENGTH = 16;
 
 /**
- * Emptied arrays, shared by every queue: a queue takes one with its first
- * part and gives it back at the hand-over, so an idle stream holds no array
- * and a busy one makes no garbage. At most `MAX_SPARE` are kept.
+ * Emptied arrays, shared by every queue: a queue takes one with its second
+ * part (one part is held as it is) and gives it back at the hand-over, so an
+ * idle stream holds no array and a busy one makes no garbage. At most
+ * `MAX_SPARE` are kept: each keeps its capacity (about 100 B), and with 16
+ * 384 of them an idle server held about one per stream (bench/README.md).
  */
 const spare: (string | Uint8Array)[][] = [];
-const MAX_SPARE = 16_384;
+const MAX_SPARE = 1_024;
 
 /**
  * Buffers that measurements encode into, shared by every queue: a queue
@@ -59,8 +61,12 @@ export class ChunkQueue {
   /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes (a borrowed buffer); `null` while none. */
   #head: Uint8Array | null = null;
   #filled = 0;
-  /** What is queued after `#head`, not encoded yet; `null` while nothing. */
-  #parts: (string | Uint8Array)[] | null = null;
+  /**
+   * What is queued after `#head`, not encoded yet: `null` while nothing, the
+   * part itself while one (an event to a channel's stream, a heartbeat: no
+   * array per stream), else an array.
+   */
+  #parts: string | Uint8Array | (string | Uint8Array)[] | null = null;
   /** UTF-8 bytes of `#head` and of the `Uint8Array` parts. */
   #bytes = 0;
   /** UTF-16 code units of the string parts. */
@@ -93,7 +99,16 @@ export class ChunkQueue {
   }
 
   push(part: string | Uint8Array): void {
-    (this.#parts ??= spare.pop() ?? []).push(part);
+    const parts = this.#parts;
+    if (parts === null) {
+      this.#parts = part;
+    } else if (Array.isArray(parts)) {
+      parts.push(part);
+    } else {
+      const list = spare.pop() ?? [];
+      list.push(parts, part);
+      this.#parts = list;
+    }
     if (typeof part === "string") {
       this.#units += part.length;
     } else {
@@ -119,9 +134,13 @@ export class ChunkQueue {
   take(): Uint8Array {
     let chunk: Uint8Array;
     if (this.#head === null) {
-      const parts = this.#parts ?? [];
-      chunk = this.#join(parts);
-      recycle(parts);
+      const parts = this.#parts;
+      if (Array.isArray(parts)) {
+        chunk = this.#join(parts);
+        recycle(parts);
+      } else {
+        chunk = typeof parts === "string" ? encodeText(parts, this.#units) : parts!;
+      }
     } else {
       this.#encodeParts(0);
       chunk = this.#head.slice(0, this.#filled);
@@ -132,8 +151,9 @@ export class ChunkQueue {
 
   /** Encodes the parts onto the end of `#head`, each run of strings with one call. */
   #encodeParts(expected: number): void {
-    const parts = this.#parts;
-    if (parts === null) return;
+    const queued = this.#parts;
+    if (queued === null) return;
+    const parts = Array.isArray(queued) ? queued : [queued];
     if (this.#head === null) this.#borrow(Math.max(this.atMost, expected));
     let index = 0;
     while (index < parts.length) {
