@@ -62,39 +62,46 @@ export async function build(): Promise<void> {
 export const BASELINE = { baseline: `${BUILD}/baseline`, checkout: `${BUILD}/checkout` };
 
 /**
- * Extracts the git revision `rev` and copies the checkout's `mod.ts` and
- * `src/` (into {@linkcode BASELINE}), and bundles both for Node; returns
- * the revision's short hash.
+ * Puts edge-sse's `mod.ts` and `src/` as they are at the git revision `rev`
+ * (`"."`: the working tree) into `dir`, and bundles them for Node into
+ * `dir/bundle.mjs`; returns the revision's short hash (`"."` for the tree).
  */
-export async function buildBaseline(rev: string): Promise<string> {
-  const { baseline, checkout } = BASELINE;
-  const script = 'rm -rf "$2" "$3" && mkdir -p "$2" "$3" && git archive "$1" | tar -x -C "$2" && ' +
-    'cp -r mod.ts src "$3" && git rev-parse --short "$1"';
+export async function bundleRevision(rev: string, dir: string): Promise<string> {
+  const fill = rev === "."
+    ? 'cp -r mod.ts src "$2" && echo .'
+    : 'git archive "$1" mod.ts src | tar -x -C "$2" && git rev-parse --short "$1"';
   const out = await new Deno.Command("sh", {
-    args: ["-c", script, "sh", rev, baseline, checkout],
+    args: ["-c", `rm -rf "$2" && mkdir -p "$2" && ${fill}`, "sh", rev, dir],
     cwd: ROOT,
     stdout: "piped",
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error(`Cannot build the baseline: no git revision ${rev}`);
-  for (const dir of [baseline, checkout]) {
-    const result = await new Deno.Command(`${BIN}/esbuild`, {
-      args: [
-        `${dir}/mod.ts`,
-        "--bundle",
-        "--platform=node",
-        "--format=esm",
-        "--target=node20",
-        `--outfile=${dir}/bundle.mjs`,
-        "--log-level=warning",
-      ],
-      cwd: ROOT,
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (!result.success) throw new Error(`Cannot build the baseline: esbuild failed on ${dir}`);
-  }
+  if (!out.success) throw new Error(`Cannot bundle edge-sse: no git revision ${rev}`);
+  const result = await new Deno.Command(`${BIN}/esbuild`, {
+    args: [
+      `${dir}/mod.ts`,
+      "--bundle",
+      "--platform=node",
+      "--format=esm",
+      "--target=node20",
+      `--outfile=${dir}/bundle.mjs`,
+      "--log-level=warning",
+    ],
+    cwd: ROOT,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!result.success) throw new Error(`Cannot bundle edge-sse: esbuild failed on ${rev}`);
   return new TextDecoder().decode(out.stdout).trim();
+}
+
+/**
+ * The revision `rev` and the working tree, into {@linkcode BASELINE};
+ * returns the revision's short hash.
+ */
+export async function buildBaseline(rev: string): Promise<string> {
+  await bundleRevision(".", BASELINE.checkout);
+  return await bundleRevision(rev, BASELINE.baseline);
 }
 
 /** Reads a child's stdout line by line. */

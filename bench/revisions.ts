@@ -7,7 +7,7 @@
 // two warm it up). For bisecting a throughput change (bench/README.md,
 // "Throughput since the layout move"). Not a test: it prints a table.
 
-import { build, ROOT, runClient, startServer } from "./proc.ts";
+import { build, bundleRevision, ROOT, runClient, startServer } from "./proc.ts";
 import { median } from "./report.ts";
 
 interface Run {
@@ -18,20 +18,10 @@ interface Run {
 const STREAMS = 5;
 const EVENTS = 300_000;
 
-/** Extracts `rev` (or copies the working tree for ".") and bundles its mod.ts; returns the bundle. */
+/** Bundles `rev` (see bundleRevision); returns the bundle. */
 async function bundle(rev: string): Promise<string> {
   const dir = `${ROOT}/.build/bench/revision-${rev === "." ? "worktree" : rev}`;
-  const fill = rev === "."
-    ? 'cp -r mod.ts src "$2"'
-    : 'git archive "$1" mod.ts src | tar -x -C "$2"';
-  const script = `rm -rf "$2" && mkdir -p "$2" && ${fill} && ` +
-    `node_modules/.bin/esbuild "$2/mod.ts" --bundle --platform=node --format=esm ` +
-    `--target=node20 --outfile="$2/bundle.mjs" --log-level=warning`;
-  const out = await new Deno.Command("sh", { args: ["-c", script, "sh", rev, dir], cwd: ROOT })
-    .output();
-  if (!out.success) {
-    throw new Error(`Cannot bundle ${rev}: ${new TextDecoder().decode(out.stderr)}`);
-  }
+  await bundleRevision(rev, dir);
   return `${dir}/bundle.mjs`;
 }
 

@@ -191,20 +191,18 @@ export class ChunkQueue {
     this.#head = head ?? new Uint8Array(size);
   }
 
-  /** `#head`, grown to hold at least `size` bytes. */
+  /** `#head` (borrowed first), grown to hold at least `size` bytes. */
   #reserve(size: number): Uint8Array {
-    const head = this.#head;
-    if (head !== null && head.byteLength >= size) return head;
-    const grown = new Uint8Array(Math.max(size, head === null ? 0 : 2 * head.byteLength));
-    if (head !== null) grown.set(head.subarray(0, this.#filled));
+    const head = this.#head!;
+    if (head.byteLength >= size) return head;
+    const grown = new Uint8Array(Math.max(size, 2 * head.byteLength));
+    grown.set(head.subarray(0, this.#filled));
     return this.#head = grown;
   }
 
+  /** Two parts or more (one is handed over as it is). */
   #join(parts: (string | Uint8Array)[]): Uint8Array {
-    if (!this.#hasBytes) {
-      return encodeText(parts.length === 1 ? parts[0] as string : parts.join(""), this.#units);
-    }
-    if (parts.length === 1) return parts[0] as Uint8Array;
+    if (!this.#hasBytes) return encodeText(parts.join(""), this.#units);
     const pieces: Uint8Array[] = [];
     let total = 0;
     for (const part of parts) {

@@ -291,9 +291,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (queued + text.byteLength > maxBuffered) return this.#overflow();
     }
     this.#push(text);
-    return this.#queue.atMost <= this.#options.highWaterMark
-      ? "queued"
-      : this.#pastHighWaterMark(text);
+    return this.#pastHighWaterMark(text);
   }
 
   /**
@@ -304,6 +302,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #pastHighWaterMark(text: string | Uint8Array): Written {
     const queue = this.#queue;
     const { highWaterMark } = this.#options;
+    if (queue.atMost <= highWaterMark) return "queued";
     if (queue.atLeast > highWaterMark) return "full";
     const expected = highWaterMark + 3 * text.length;
     return queue.exact(expected) <= highWaterMark ? "queued" : "full";
