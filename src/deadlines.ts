@@ -89,17 +89,27 @@ class Heartbeat extends TimedTask {
     // A handler asleep toward its next write, due no later than this
     // heartbeat (`while (await send()) await sleep(interval)`): its event is
     // the heartbeat. Wait for the wake-up, then give the handler its turn
-    // (a later tick) before writing one; once per wake-up.
+    // (handlerTurn) before writing one; once per wake-up.
     const wake = writer.wakeAt;
     const last = writer.lastWriteAt;
     if (wake > last && wake <= last + interval + TIMER_SLACK && this.#deferredFor !== wake) {
       if (now < wake) return wake - now;
       this.#deferredFor = wake;
-      return TIMER_SLACK;
+      return handlerTurn(interval);
     }
     if (!writer.hasQueued) writer.write(this.bytes);
     return interval;
   }
+}
+
+/**
+ * How long a heartbeat waits after a sleeping handler's wake-up for its
+ * write: an eighth of the interval (at least `TIMER_SLACK`), not a fixed
+ * millisecond, which a busy process (a GC pause, a loaded machine) missed,
+ * sending a heartbeat beside the event anyway.
+ */
+function handlerTurn(interval: number): number {
+  return Math.max(TIMER_SLACK, Math.ceil(interval / 8));
 }
 
 function stalled(writer: Writer, waitingFor: number): void {
