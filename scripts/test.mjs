@@ -6,9 +6,10 @@
 //   npm test -- unit                 the unit tests alone (no system program needed)
 //   npm test -- --runtime=bun        one runtime
 //   npm test -- format writer        only test files whose path contains a word
-//   npm test -- --grep "slow consumer"  only tests whose name matches (a regular expression)
+//   npm test -- --grep "slow-consumer"  only tests whose name matches (a regular expression;
+//                                    on Deno, the describe() blocks holding them run whole)
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureSystemDeps } from "./system-deps.mjs";
@@ -55,12 +56,56 @@ function run(command, commandArgs, extraEnv = {}) {
   return { ok: result.status === 0, seconds, status: result.status ?? result.signal };
 }
 
+/**
+ * The tests whose name matches `pattern`, in `testFiles`: how many, and the
+ * outermost `describe()` of each (found in the sources, by indentation).
+ */
+function matching(pattern, testFiles) {
+  const wanted = new RegExp(pattern);
+  const suites = new Set();
+  let count = 0;
+  const call = /^( *)(describe|test|it)\(\s*(["'`])((?:\\.|(?!\3).)*)\3/gm;
+  for (const file of testFiles) {
+    const open = []; // enclosing describe() blocks: { indent, name }
+    const source = readFileSync(join(root, "tests", file), "utf8");
+    for (const [, spaces, kind, , name] of source.matchAll(call)) {
+      while (open.length > 0 && open.at(-1).indent >= spaces.length) open.pop();
+      if (kind === "describe") {
+        open.push({ indent: spaces.length, name });
+      } else if (wanted.test(name)) {
+        count++;
+        if (open.length > 0) suites.add(open[0].name);
+      }
+    }
+  }
+  return { count, suites };
+}
+
+/**
+ * Deno's `--filter` for `--grep`. Deno filters top-level tests only, and a
+ * `describe()` is one, its tests its steps: a name matching a test inside a
+ * `describe()` alone filtered everything out. So the filter also names each
+ * `describe()` holding a test whose name matches: that block runs whole.
+ */
+function denoFilter(pattern, testFiles) {
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const names = [...matching(pattern, testFiles).suites].map(escape);
+  return `/(?:${pattern.replaceAll("/", "\\/")})${
+    names.length > 0 ? `|^(?:${names.join("|")})$` : ""
+  }/`;
+}
+
+if (grep !== undefined && matching(grep, files).count === 0) {
+  console.error(`no test name in ${files.length} file(s) matches --grep ${JSON.stringify(grep)}`);
+  process.exit(1);
+}
+
 const steps = {
   deno: () =>
     portableFiles.length === 0 ? skipped() : run(bin("deno"), [
       "test",
       "--allow-all",
-      ...(grep === undefined ? [] : ["--filter", grep]),
+      ...(grep === undefined ? [] : ["--filter", denoFilter(grep, portableFiles)]),
       ...portableFiles.map((f) => `tests/${f}`),
     ]),
   bun: () =>

@@ -65,6 +65,23 @@ const DONE = Promise.resolve();
 const MAX_LAST_EVENT_ID = MAX_EVENT_ID_LENGTH;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
+
+/**
+ * Where the consumer and the flush stand, in one number ({@linkcode Writer}'s
+ * `#pull`). Negative: no flush is pending, and the consumer either has not
+ * asked for bytes since its last chunk (`NO_DEMAND`) or waits for them
+ * (`DEMAND`); `STALE` is a flush pending for a consumer that got its bytes
+ * another way (`end()` flushed), which it drops. From 0 to `QUIET_TICKS` + 1:
+ * a flush is pending for a waiting consumer, and the number is the ticks it
+ * has looked since the last write (a write sets it back to 0); past
+ * `QUIET_TICKS` the producer has gone quiet and the burst goes out.
+ */
+type Pull = number;
+const NO_DEMAND: Pull = -1;
+const DEMAND: Pull = -2;
+const STALE: Pull = -3;
+/** A flush just scheduled: as if one tick had passed since the write. */
+const SCHEDULED: Pull = 1;
 /** Whoever waits for the queue to drain: one promise for all of them. */
 interface Drain {
   promise: Promise<boolean>;
@@ -87,11 +104,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #closed: Promise<CloseReason> | undefined;
   #resolveClosed: ((reason: CloseReason) => void) | undefined;
   #queue: ChunkQueue;
-  #consumerWaiting = false;
-  #flushQueued = false;
-  /** Whether anything was queued since the pending flush last looked. */
-  #pushedSinceLook = false;
-  #quietTicks = 0;
+  /** The consumer and the pending flush (see {@linkcode Pull}). */
+  #pull: Pull = NO_DEMAND;
   #drain: Drain | null = null;
   /** None, one (most streams: the heartbeat), or several. */
   #cleanups: Cleanup | Cleanup[] | null = null;
@@ -190,7 +204,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
-    return !this.#queue.empty && !this.#consumerWaiting;
+    return !this.#queue.empty && (this.#pull === NO_DEMAND || this.#pull === STALE);
   }
 
   get request(): Request {
@@ -363,8 +377,12 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Sink callback: the consumer wants bytes. */
   demand(): void {
-    this.#consumerWaiting = true;
-    if (!this.#queue.empty) this.#scheduleFlush();
+    const pull = this.#pull;
+    if (pull === STALE) this.#pull = SCHEDULED;
+    else if (pull === NO_DEMAND || pull === DEMAND) {
+      if (this.#queue.empty) this.#pull = DEMAND;
+      else this.#scheduleFlush();
+    }
   }
 
   /** Sink callback: the client went away. */
@@ -384,15 +402,13 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   #push(text: string | Uint8Array): void {
     this.#queue.push(text);
-    this.#pushedSinceLook = true;
-    if (this.#consumerWaiting) this.#scheduleFlush();
+    const pull = this.#pull;
+    if (pull >= 0) this.#pull = 0;
+    else if (pull === DEMAND) this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    this.#pushedSinceLook = false;
-    this.#quietTicks = 0;
+    this.#pull = SCHEDULED;
     lookNextTick(this);
   }
 
@@ -405,27 +421,29 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
    * (`_flush_tick.ts`), not by handlers.
    */
   look(): void {
-    if (
-      this.#consumerWaiting && this.#queue.atLeast < this.#options.highWaterMark &&
-      (this.#pushedSinceLook || this.#quietTicks < QUIET_TICKS)
-    ) {
-      this.#quietTicks = this.#pushedSinceLook ? 0 : this.#quietTicks + 1;
-      this.#pushedSinceLook = false;
+    const pull = this.#pull;
+    if (pull < 0) {
+      if (pull === STALE) this.#pull = NO_DEMAND;
+      return;
+    }
+    if (pull <= QUIET_TICKS && this.#queue.atLeast < this.#options.highWaterMark) {
+      this.#pull = pull + 1;
       lookNextTick(this);
       return;
     }
-    this.#flushQueued = false;
-    if (this.#consumerWaiting) this.#flush();
+    this.#pull = DEMAND;
+    this.#flush();
   }
 
   /** Hands everything queued to the sink as one chunk. */
   #flush(): void {
     if (this.#queue.empty) return;
     const chunk = this.#queue.take();
-    // Cleared before the write: a sink may call demand() from inside it.
-    this.#consumerWaiting = false;
+    // Before the write: a sink may call demand() from inside it. A flush
+    // still pending (this one came from end()) finds nothing to do.
+    this.#pull = this.#pull >= 0 ? STALE : NO_DEMAND;
     try {
-      if (this.sink.write(chunk)) this.#consumerWaiting = true;
+      if (this.sink.write(chunk)) this.demand();
     } catch (error) {
       this.end("client", { cause: error });
       return;

@@ -59,6 +59,17 @@ describe("writer and sink", () => {
     assert.deepEqual(w.sink.chunks, [":\n\n", "data: next\n\n"]);
   });
 
+  test("a loop of await send() while the sink waits goes out as one chunk, not one per event", async () => {
+    const w = writer();
+    w.sink.accepting = true;
+    w.demand();
+    await settle();
+    for (let i = 0; i < 10; i++) assert.equal(await w.send(`e${i}`), true);
+    await settle();
+    const burst = Array.from({ length: 10 }, (_, i) => `data: e${i}\n\n`).join("");
+    assert.deepEqual(w.sink.chunks, [":\n\n", burst]);
+  });
+
   test("write() says what happened to each chunk", () => {
     const w = writer({ highWaterMark: 10, maxBuffered: 30, onSlowConsumer: "drop" });
     assert.equal(w.write("0123"), "queued");
