@@ -184,22 +184,21 @@ export function run(writer: Writer, source: Source, config: StreamConfig): void 
 }
 
 /**
- * Ends the stream when the handler's promise settles. An async function
- * rather than `then(settled, failed)`: no per-stream closures while the
- * handler runs (it keeps two fields, not the whole config). Never rejects.
+ * Ends the stream when the handler's promise settles (never rejects: a
+ * failure ends the stream). Two closures on the promise rather than an
+ * async function awaiting it: a suspended async function holds its frame,
+ * two closures of its own and a promise per stream while the handler runs.
  */
-async function settle(
+function settle(
   writer: Writer,
   result: PromiseLike<unknown>,
   onReturn: boolean,
   onError: StreamConfig["onError"],
-): Promise<void> {
-  try {
-    await result;
-  } catch (error) {
-    return fail(writer, error, onError);
-  }
-  if (onReturn) writer.end("returned");
+): void {
+  Promise.resolve(result).then(
+    onReturn ? () => writer.end("returned") : undefined,
+    (error: unknown) => fail(writer, error, onError),
+  );
 }
 
 async function iterate(
