@@ -26,6 +26,15 @@ function command(argv: string[], piped: { stdin?: boolean } = {}): Deno.ChildPro
   }).spawn();
 }
 
+/**
+ * `argv` run on one CPU (Linux `taskset`), when `cpu` is given: a server and
+ * its client each on a core of their own, so that neither takes the other's
+ * time slices (bench/revisions.ts `--pin`).
+ */
+function pinned(cpu: number | undefined, argv: string[]): string[] {
+  return cpu === undefined ? argv : ["taskset", "-c", String(cpu), ...argv];
+}
+
 /** The hard limit on open files, which the server and the client are raised to. */
 export async function fileLimit(): Promise<number> {
   const out = await new Deno.Command("sh", { args: ["-c", "ulimit -Hn"] }).output();
@@ -63,12 +72,15 @@ export const BASELINE = { baseline: `${BUILD}/baseline`, checkout: `${BUILD}/che
 
 /**
  * Puts edge-sse's `mod.ts` and `src/` as they are at the git revision `rev`
- * (`"."`: the working tree) into `dir`, and bundles them for Node into
- * `dir/bundle.mjs`; returns the revision's short hash (`"."` for the tree).
+ * (`"."`: the working tree; a directory holding `mod.ts` and `src/`: that
+ * copy, a variant to measure) into `dir`, and bundles them for Node into
+ * `dir/bundle.mjs`; returns the revision's short hash (`rev` itself for a
+ * tree).
  */
 export async function bundleRevision(rev: string, dir: string): Promise<string> {
-  const fill = rev === "."
-    ? 'cp -r mod.ts src "$2" && echo .'
+  const tree = rev === "." || isTree(rev);
+  const fill = tree
+    ? 'cp -r "$1/mod.ts" "$1/src" "$2" && echo "$1"'
     : 'git archive "$1" mod.ts src | tar -x -C "$2" && git rev-parse --short "$1"';
   const out = await new Deno.Command("sh", {
     args: ["-c", `rm -rf "$2" && mkdir -p "$2" && ${fill}`, "sh", rev, dir],
@@ -76,7 +88,9 @@ export async function bundleRevision(rev: string, dir: string): Promise<string> 
     stdout: "piped",
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error(`Cannot bundle edge-sse: no git revision ${rev}`);
+  if (!out.success) {
+    throw new Error(`Cannot bundle edge-sse: no git revision or source tree ${rev}`);
+  }
   const result = await new Deno.Command(`${BIN}/esbuild`, {
     args: [
       `${dir}/mod.ts`,
@@ -93,6 +107,15 @@ export async function bundleRevision(rev: string, dir: string): Promise<string> 
   }).output();
   if (!result.success) throw new Error(`Cannot bundle edge-sse: esbuild failed on ${rev}`);
   return new TextDecoder().decode(out.stdout).trim();
+}
+
+/** Whether `path` is a directory holding edge-sse's `mod.ts`. */
+function isTree(path: string): boolean {
+  try {
+    return Deno.statSync(`${path}/mod.ts`).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -224,8 +247,9 @@ export async function runJson<T>(argv: string[], ms: number): Promise<T> {
 export async function startServer(
   runtime: Runtime,
   entry = "bench/server.ts",
+  cpu?: number,
 ): Promise<Server> {
-  const child = command(serverArgv(runtime, entry));
+  const child = command(pinned(cpu, serverArgv(runtime, entry)));
   const lines = new Lines(child.stdout, `${runtime} server`);
   let ready: { port: number; pid: number };
   try {
@@ -261,8 +285,8 @@ export async function startServer(
 }
 
 /** Runs the Node client on one job and returns its output lines, parsed. */
-export async function runClient<T>(job: unknown, ms: number): Promise<T[]> {
-  const child = command(["node", CLIENT, JSON.stringify(job)]);
+export async function runClient<T>(job: unknown, ms: number, cpu?: number): Promise<T[]> {
+  const child = command(pinned(cpu, ["node", CLIENT, JSON.stringify(job)]));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const output = child.output();
   const timeout = new Promise<never>((_, reject) => {

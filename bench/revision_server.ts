@@ -1,4 +1,4 @@
-// The server of bench/revisions.ts: Deno.serve with one edge-sse revision,
+// The server of bench/revisions.ts: Deno.serve (or Bun.serve, on Bun) with one edge-sse revision,
 // the bundle named by EDGE_SSE_REVISION, and the bench client's endpoints.
 //
 //   GET /stream?size=64&n=300000   `await stream.send({ data })` n times
@@ -13,13 +13,22 @@ import type { sse as SSE } from "../src/sse.ts";
 const bundle = process.env.EDGE_SSE_REVISION;
 if (bundle === undefined) throw new Error("Cannot start: set EDGE_SSE_REVISION to a bundle");
 const { sse } = await import(pathToFileURL(bundle).href) as { sse: typeof SSE };
-const gc = (globalThis as { gc?: () => void }).gc;
 
-Deno.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  onListen: ({ port }) => console.log(JSON.stringify({ port, pid: process.pid })),
-}, (request) => {
+/** Bun's server, where this runs on Bun (its types are not in this project). */
+interface BunServe {
+  serve(options: {
+    port: number;
+    hostname: string;
+    idleTimeout: number;
+    fetch(request: Request): Response;
+  }): { port: number };
+  gc(force: boolean): void;
+}
+const bun = (globalThis as { Bun?: BunServe }).Bun;
+
+const gc = bun === undefined ? (globalThis as { gc?: () => void }).gc : () => bun.gc(true);
+
+function handle(request: Request): Response {
   const url = new URL(request.url);
   if (url.pathname === "/gc") {
     gc?.();
@@ -34,4 +43,15 @@ Deno.serve({
   return sse(request, async (stream) => {
     for (let i = 0; i < n; i++) if (!await stream.send({ data })) return;
   });
-});
+}
+
+if (bun !== undefined) {
+  const { port } = bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 0, fetch: handle });
+  console.log(JSON.stringify({ port, pid: process.pid }));
+} else {
+  Deno.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    onListen: ({ port }) => console.log(JSON.stringify({ port, pid: process.pid })),
+  }, handle);
+}

@@ -1,13 +1,17 @@
-// `deno run -A bench/revisions.ts [--size=64] [--rounds=6] <rev> <rev> ...`:
-// edge-sse at several git revisions ("." for the working tree), each bundled
-// and served alone by Deno.serve (bench/revision_server.ts), one revision
-// after the other, rounds interleaved. Each server sends 5 streams of 300 000
-// events to the bench client (a forced GC before each); the figure is the
-// server's CPU time per event, median of the last three streams (the first
-// two warm it up). For bisecting a throughput change (bench/README.md,
-// "Throughput since the layout move"). Not a test: it prints a table.
+// `deno run -A bench/revisions.ts [--size=64] [--rounds=6] [--runtime=deno|bun] [--pin] <rev> ...`:
+// edge-sse at several git revisions ("." for the working tree, or the path of
+// a directory holding a variant's `mod.ts` and `src/`), each bundled and
+// served alone by Deno.serve or Bun.serve (bench/revision_server.ts), one
+// revision after the other, rounds interleaved (reversed every other round).
+// Each server sends 5 streams of 300 000 events to the bench client (a
+// forced GC before each); the figure is the server's CPU time per event,
+// median of the last three streams (the first two warm it up). `--pin` runs
+// the server on CPU 1 and the client on CPU 0 (`taskset`), so that neither
+// takes the other's time slices. For bisecting a throughput change, or
+// measuring a variant (bench/README.md, "Throughput since the layout
+// move"). Not a test: it prints a table.
 
-import { build, bundleRevision, ROOT, runClient, startServer } from "./proc.ts";
+import { build, bundleRevision, ROOT, runClient, type Runtime, startServer } from "./proc.ts";
 import { median } from "./report.ts";
 
 interface Run {
@@ -20,26 +24,50 @@ const EVENTS = 300_000;
 
 /** Bundles `rev` (see bundleRevision); returns the bundle. */
 async function bundle(rev: string): Promise<string> {
-  const dir = `${ROOT}/.build/bench/revision-${rev === "." ? "worktree" : rev}`;
+  const name = rev === "." ? "worktree" : rev.replace(/[^\w.-]+/g, "_");
+  const dir = `${ROOT}/.build/bench/revision-${name}`;
   await bundleRevision(rev, dir);
   return `${dir}/bundle.mjs`;
 }
 
-async function cpuPerEvent(file: string, size: number): Promise<number> {
+/** How the servers run: which runtime, and whether pinned to a CPU (the client to the other). */
+interface Setup {
+  runtime: Runtime;
+  pin: boolean;
+}
+
+async function cpuPerEvent(file: string, size: number, setup: Setup): Promise<number> {
   Deno.env.set("EDGE_SSE_REVISION", file);
-  const server = await startServer("deno", "bench/revision_server.ts");
+  const server = await startServer(
+    setup.runtime,
+    "bench/revision_server.ts",
+    setup.pin ? 1 : undefined,
+  );
   try {
     const paths = Array.from({ length: STREAMS }, () => `/stream?size=${size}&n=${EVENTS}`);
-    const runs = await runClient<Run>({ mode: "throughput", port: server.port, paths }, 600_000);
+    const runs = await runClient<Run>(
+      { mode: "throughput", port: server.port, paths },
+      600_000,
+      setup.pin ? 0 : undefined,
+    );
     return median(runs.slice(2).map((run) => (run.serverCpuMs * 1e6) / run.events));
   } finally {
     await server.stop();
   }
 }
 
+function option(name: string): string | undefined {
+  return Deno.args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
 async function main(): Promise<void> {
-  const size = Number(Deno.args.find((arg) => arg.startsWith("--size="))?.slice(7) ?? 64);
-  const rounds = Number(Deno.args.find((arg) => arg.startsWith("--rounds="))?.slice(9) ?? 6);
+  const size = Number(option("size") ?? 64);
+  const rounds = Number(option("rounds") ?? 6);
+  const runtime = option("runtime") ?? "deno";
+  if (runtime !== "deno" && runtime !== "bun") {
+    throw new Error(`Cannot compare: --runtime must be deno or bun, got ${runtime}`);
+  }
+  const setup: Setup = { runtime, pin: Deno.args.includes("--pin") };
   const revs = Deno.args.filter((arg) => !arg.startsWith("--"));
   if (revs.length === 0) throw new Error("Cannot compare: name at least one git revision");
   await build();
@@ -47,13 +75,14 @@ async function main(): Promise<void> {
   for (const rev of revs) files.set(rev, await bundle(rev));
   const results = new Map<string, number[]>(revs.map((rev) => [rev, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const rev of revs) {
-      const ns = await cpuPerEvent(files.get(rev)!, size);
+    for (const rev of round % 2 === 0 ? revs : revs.toReversed()) {
+      const ns = await cpuPerEvent(files.get(rev)!, size, setup);
       results.get(rev)!.push(ns);
       console.error(`[revisions] round ${round + 1}: ${rev} ${Math.round(ns)} ns/event`);
     }
   }
-  console.log(`| revision | Deno ${size} B, server CPU ns/event (each server) | median |`);
+  const label = `${runtime === "deno" ? "Deno" : "Bun"} ${size} B${setup.pin ? ", pinned" : ""}`;
+  console.log(`| revision | ${label}, server CPU ns/event (each server) | median |`);
   console.log("| --- | --- | --- |");
   for (const [rev, values] of results) {
     const sorted = values.map(Math.round).sort((a, b) => a - b);
