@@ -138,7 +138,9 @@ export function sseHandler<
   options?: SSEOptions,
 ): Handler<E, P, I, Response> {
   if (typeof source !== "function" && !isAsyncIterable(source)) {
-    throw new TypeError("sseHandler(): `source` must be a function or an async iterable");
+    throw new TypeError(
+      "Cannot create the handler: `source` must be a function or an async iterable",
+    );
   }
   return (c) => streamEvents(c, source, options);
 }

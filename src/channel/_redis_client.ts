@@ -35,7 +35,7 @@ export function adaptRedisClient(client: unknown): RedisClientAdapter {
   const redis = client as Any;
   if (redis === null || typeof redis !== "object") {
     throw new TypeError(
-      "RedisStreamLog: `redis` must be a connected client of node-redis, ioredis or Bun's RedisClient",
+      "Cannot create a RedisStreamLog: `redis` must be a connected client of node-redis, ioredis or Bun's RedisClient",
     );
   }
   if (typeof redis.call === "function" && typeof redis.status === "string") {
@@ -106,7 +106,7 @@ export function adaptRedisClient(client: unknown): RedisClientAdapter {
     };
   }
   throw new TypeError(
-    "RedisStreamLog: `redis` must be a client of node-redis (sendCommand), ioredis (call) or Bun's RedisClient (send)",
+    "Cannot create a RedisStreamLog: `redis` must be a client of node-redis (sendCommand), ioredis (call) or Bun's RedisClient (send)",
   );
 }
 

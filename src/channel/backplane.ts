@@ -81,11 +81,13 @@ export class BroadcastChannelBackplane implements Backplane {
   /** Opens the `BroadcastChannel` called `name`; a `TypeError` if there is no `BroadcastChannel`. */
   constructor(name: string) {
     if (typeof name !== "string" || name === "") {
-      throw new TypeError("BroadcastChannelBackplane: `name` must be a non-empty string");
+      throw new TypeError(
+        "Cannot create a BroadcastChannelBackplane: `name` must be a non-empty string",
+      );
     }
     if (typeof BroadcastChannel !== "function") {
       throw new TypeError(
-        "BroadcastChannelBackplane: this runtime has no BroadcastChannel; use another backplane",
+        "Cannot create a BroadcastChannelBackplane: this runtime has no BroadcastChannel; use another backplane",
       );
     }
     this.#channel = new BroadcastChannel(name);

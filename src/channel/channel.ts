@@ -205,7 +205,7 @@ export class Channel<T = unknown> {
   publish(event: ChannelEvent<T>): Promise<string> {
     if (event === null || typeof event !== "object") {
       throw new TypeError(
-        "Channel.publish(): `event` must be an object like { event?, id?, data? }",
+        "Cannot publish: `event` must be an object like { event?, id?, data? }",
       );
     }
     const { id: given, ...rest } = event;
@@ -219,7 +219,7 @@ export class Channel<T = unknown> {
     if (memory === null) {
       if (given !== undefined) {
         throw new TypeError(
-          "Channel.publish(): the channel's log assigns ids; remove `id` from the event",
+          "Cannot publish: the channel's log assigns ids; remove `id` from the event",
         );
       }
       return this.ready.then(() => this.#log.append(envelope)).then((entry) => entry.id);
@@ -370,7 +370,7 @@ export class Channel<T = unknown> {
 function ownLastEventId(stream: SSEStream): string | null {
   const id = stream.lastEventId;
   if (id !== null && typeof id !== "string") {
-    throw new TypeError("Channel.subscribe(): `lastEventId` must be a string or null");
+    throw new TypeError("Cannot subscribe: `lastEventId` must be a string or null");
   }
   return id === "" ? null : id;
 }

@@ -84,33 +84,39 @@ const CHANNEL_KEYS = new Set(["log", "history", "ids", "onMissingId", "backplane
 /** Validates `options`, throwing a `TypeError` or `RangeError` that says what to fix. */
 export function resolveChannelOptions<T>(options: ChannelOptions<T>): ChannelConfig {
   if (options === null || typeof options !== "object") {
-    throw new TypeError("Channel: `options` must be an object");
+    throw new TypeError("Cannot create a Channel: `options` must be an object");
   }
-  checkKeys("Channel", options, CHANNEL_KEYS);
+  checkKeys("Cannot create a Channel", options, CHANNEL_KEYS);
   if (options.ids !== undefined && typeof options.ids !== "boolean") {
-    throw new TypeError("Channel: `ids` must be a boolean");
+    throw new TypeError("Cannot create a Channel: `ids` must be a boolean");
   }
   const onMissingId = options.onMissingId ?? "reset";
   if (onMissingId !== "reset" && onMissingId !== "all") {
     throw new TypeError(
-      `Channel: \`onMissingId\` must be "reset" or "all", got ${JSON.stringify(onMissingId)}`,
+      `Cannot create a Channel: \`onMissingId\` must be "reset" or "all", got ${
+        JSON.stringify(onMissingId)
+      }`,
     );
   }
   const onError = options.onError ??
     ((error: unknown) => console.error("edge-sse: channel", error));
-  if (typeof onError !== "function") throw new TypeError("Channel: `onError` must be a function");
+  if (typeof onError !== "function") {
+    throw new TypeError("Cannot create a Channel: `onError` must be a function");
+  }
   const backplane = options.backplane ?? null;
   if (
     backplane !== null &&
     (typeof backplane.publish !== "function" || typeof backplane.subscribe !== "function" ||
       typeof backplane.close !== "function")
   ) {
-    throw new TypeError("Channel: `backplane` must have publish(), subscribe() and close()");
+    throw new TypeError(
+      "Cannot create a Channel: `backplane` must have publish(), subscribe() and close()",
+    );
   }
   const log = resolveLog(options);
   if (backplane !== null && !(log instanceof MemoryLog)) {
     throw new TypeError(
-      "Channel: a shared `log` reaches every instance by itself; remove the `backplane`",
+      "Cannot create a Channel: a shared `log` reaches every instance by itself; remove the `backplane`",
     );
   }
   return {
@@ -147,27 +153,27 @@ export function resolveSubscribeOptions<T>(
       typeof stream.signal?.addEventListener !== "function")
   ) {
     throw new TypeError(
-      "Channel.subscribe(): `stream` must be an SSEStream (the argument sse() passes to its handler)",
+      "Cannot subscribe: `stream` must be an SSEStream (the argument sse() passes to its handler)",
     );
   }
   if (options === null || typeof options !== "object") {
     throw new TypeError(
-      "Channel.subscribe(): `options` must be an object like { filter, lastEventId, replay }",
+      "Cannot subscribe: `options` must be an object like { filter, lastEventId, replay }",
     );
   }
   const { filter = null, lastEventId, replay = 0 } = options;
   if (!Number.isSafeInteger(replay) || replay < 0) {
     throw new RangeError(
-      `Channel.subscribe(): \`replay\` must be a whole number of events (0 or more), got ${
+      `Cannot subscribe: \`replay\` must be a whole number of events (0 or more), got ${
         String(replay)
       }`,
     );
   }
   if (filter !== null && typeof filter !== "function") {
-    throw new TypeError("Channel.subscribe(): `filter` must be a function");
+    throw new TypeError("Cannot subscribe: `filter` must be a function");
   }
   if (lastEventId !== undefined && lastEventId !== null && typeof lastEventId !== "string") {
-    throw new TypeError("Channel.subscribe(): `lastEventId` must be a string or null");
+    throw new TypeError("Cannot subscribe: `lastEventId` must be a string or null");
   }
   return { filter, lastEventId: lastEventId === "" ? null : lastEventId, replay };
 }
@@ -180,11 +186,13 @@ function resolveLog<T>(options: ChannelOptions<T>): ChannelLog {
       typeof log.append !== "function" || typeof log.read !== "function" ||
       typeof log.close !== "function"
     ) {
-      throw new TypeError("Channel: `log` must be a ChannelLog (open, append, read, close)");
+      throw new TypeError(
+        "Cannot create a Channel: `log` must be a ChannelLog (open, append, read, close)",
+      );
     }
     if (history !== undefined) {
       throw new TypeError(
-        "Channel: `history` sets the default memory log's retention; with `log`, set it on the log",
+        "Cannot create a Channel: `history` sets the default memory log's retention; with `log`, set it on the log",
       );
     }
     return log;
@@ -192,11 +200,11 @@ function resolveLog<T>(options: ChannelOptions<T>): ChannelLog {
   if (history === false) return new MemoryLog({ size: 1 });
   if (history === undefined) return new MemoryLog();
   if (history === null || typeof history !== "object") {
-    throw new TypeError("Channel: `history` must be { size?, ttl? } or false");
+    throw new TypeError("Cannot create a Channel: `history` must be { size?, ttl? } or false");
   }
   if ("append" in history || "after" in history) {
     throw new TypeError(
-      "Channel: `history` takes { size?, ttl? }; a store of your own is a ChannelLog, passed as `log`",
+      "Cannot create a Channel: `history` takes { size?, ttl? }; a store of your own is a ChannelLog, passed as `log`",
     );
   }
   return new MemoryLog(history);

@@ -159,7 +159,7 @@ export class DurableObjectLog implements ChannelLog {
    */
   async append(envelope: string): Promise<LogEntry> {
     if (typeof envelope !== "string") {
-      throw new TypeError("DurableObjectLog.append(): `envelope` must be a string");
+      throw new TypeError("Cannot append to a DurableObjectLog: `envelope` must be a string");
     }
     if (this.#closed) throw new Error("Cannot append to a DurableObjectLog: it is closed");
     const state = await this.#load();
@@ -197,7 +197,9 @@ export class DurableObjectLog implements ChannelLog {
     if ("last" in position) {
       const count = position.last;
       if (!Number.isSafeInteger(count) || count < 0) {
-        throw new RangeError(`DurableObjectLog.read(): \`last\` must be a count, got ${count}`);
+        throw new RangeError(
+          `Cannot read a DurableObjectLog: \`last\` must be a count, got ${count}`,
+        );
       }
       if (count === 0) return { entries: [] };
       const found = await this.#storage.list({

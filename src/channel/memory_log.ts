@@ -67,17 +67,23 @@ export class MemoryLog implements ChannelLog {
   /** Throws a `RangeError` for a `size` or `ttl` that is not a positive number. */
   constructor(options: MemoryLogOptions = {}) {
     if (options === null || typeof options !== "object") {
-      throw new TypeError("MemoryLog: `options` must be an object like { size, ttl }");
+      throw new TypeError(
+        "Cannot create a MemoryLog: `options` must be an object like { size, ttl }",
+      );
     }
     const { size = 1000, ttl } = options;
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new RangeError(
-        `MemoryLog: \`size\` must be a positive whole number of entries, got ${String(size)}`,
+        `Cannot create a MemoryLog: \`size\` must be a positive whole number of entries, got ${
+          String(size)
+        }`,
       );
     }
     if (ttl !== undefined && (typeof ttl !== "number" || !(ttl > 0))) {
       throw new RangeError(
-        `MemoryLog: \`ttl\` must be a positive number of milliseconds, got ${String(ttl)}`,
+        `Cannot create a MemoryLog: \`ttl\` must be a positive number of milliseconds, got ${
+          String(ttl)
+        }`,
       );
     }
     this.#size = size;

@@ -86,19 +86,23 @@ export class RedisBackplane implements Backplane {
   /** Throws a `TypeError` for a client without the methods needed. */
   constructor(options: RedisBackplaneOptions) {
     if (options === null || typeof options !== "object") {
-      throw new TypeError("RedisBackplane: `options` must be { publisher, subscriber, channel }");
+      throw new TypeError(
+        "Cannot create a RedisBackplane: `options` must be { publisher, subscriber, channel }",
+      );
     }
     const { publisher, subscriber, channel } = options;
     if (typeof publisher?.publish !== "function") {
-      throw new TypeError("RedisBackplane: `publisher` must be a Redis client with publish()");
+      throw new TypeError(
+        "Cannot create a RedisBackplane: `publisher` must be a Redis client with publish()",
+      );
     }
     if (typeof subscriber?.subscribe !== "function") {
       throw new TypeError(
-        "RedisBackplane: `subscriber` must be a Redis client with subscribe(); use a dedicated connection (node-redis: client.duplicate())",
+        "Cannot create a RedisBackplane: `subscriber` must be a Redis client with subscribe(); use a dedicated connection (node-redis: client.duplicate())",
       );
     }
     if (typeof channel !== "string" || channel === "") {
-      throw new TypeError("RedisBackplane: `channel` must be a non-empty string");
+      throw new TypeError("Cannot create a RedisBackplane: `channel` must be a non-empty string");
     }
     this.#publisher = publisher;
     this.#subscriber = subscriber;

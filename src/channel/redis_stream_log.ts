@@ -90,16 +90,20 @@ export class RedisStreamLog implements ChannelLog {
   /** Throws a `TypeError` or `RangeError` for invalid options. */
   constructor(options: RedisStreamLogOptions) {
     if (options === null || typeof options !== "object") {
-      throw new TypeError("RedisStreamLog: `options` must be { redis, key, maxLength?, ttl? }");
+      throw new TypeError(
+        "Cannot create a RedisStreamLog: `options` must be { redis, key, maxLength?, ttl? }",
+      );
     }
     const { redis, key, maxLength = 10_000, ttl, timeout = 5000 } = options;
     if (typeof key !== "string" || key === "") {
-      throw new TypeError("RedisStreamLog: `key` must be a non-empty string");
+      throw new TypeError("Cannot create a RedisStreamLog: `key` must be a non-empty string");
     }
     for (const [name, value] of [["maxLength", maxLength], ["ttl", ttl], ["timeout", timeout]]) {
       if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < 1)) {
         throw new RangeError(
-          `RedisStreamLog: \`${name}\` must be a positive whole number, got ${String(value)}`,
+          `Cannot create a RedisStreamLog: \`${name}\` must be a positive whole number, got ${
+            String(value)
+          }`,
         );
       }
     }

@@ -207,7 +207,7 @@ async function* once(session: Session): AsyncGenerator<ServerSentEvent, Outcome,
   }
   if (isRetryable(response.status)) {
     const status = `HTTP ${response.status}${source(response)}`;
-    const error = new EventStreamError(`Not an event stream: got ${status}`, response);
+    const error = new EventStreamError(`Cannot connect: got ${status}`, response);
     return { kind: "failed", error, wait: retryAfter(response) };
   }
   checkResponse(response);
@@ -245,7 +245,7 @@ function gaveUp(error: unknown, attempts: number): unknown {
   if (!(error instanceof EventStreamError)) return error;
   const { response } = error;
   return new EventStreamError(
-    `connect(): gave up after ${attempts} attempts; the last got HTTP ${response.status}${
+    `Cannot connect: gave up after ${attempts} attempts; the last got HTTP ${response.status}${
       source(response)
     }`,
     response,

@@ -150,11 +150,11 @@ export interface Config {
 export function resolveConfig(input: string | URL | Request, init: ConnectInit): Config {
   if (typeof input !== "string" && !(input instanceof URL) && !(input instanceof Request)) {
     throw new TypeError(
-      `connect(): \`input\` must be a URL string, a URL or a Request, got ${typeof input}`,
+      `Cannot connect: \`input\` must be a URL string, a URL or a Request, got ${typeof input}`,
     );
   }
   if (init === null || typeof init !== "object") {
-    throw new TypeError(`connect(): \`init\` must be an object, got ${typeof init}`);
+    throw new TypeError(`Cannot connect: \`init\` must be an object, got ${typeof init}`);
   }
   const {
     method,
@@ -173,48 +173,50 @@ export function resolveConfig(input: string | URL | Request, init: ConnectInit):
     ...parser
   } = init;
   if (method !== undefined && typeof method !== "string") {
-    throw new TypeError(`connect(): \`method\` must be a string, got ${typeof method}`);
+    throw new TypeError(`Cannot connect: \`method\` must be a string, got ${typeof method}`);
   }
   if (headers !== undefined && typeof headers !== "function" && typeof headers !== "object") {
     throw new TypeError(
-      `connect(): \`headers\` must be headers or a function returning them, got ${typeof headers}`,
+      `Cannot connect: \`headers\` must be headers or a function returning them, got ${typeof headers}`,
     );
   }
   if (body instanceof ReadableStream) {
     throw new TypeError(
-      "connect(): `body` cannot be a ReadableStream, as it is sent again on every reconnection; pass a string, a Blob, an ArrayBuffer, FormData or URLSearchParams",
+      "Cannot connect: `body` cannot be a ReadableStream, as it is sent again on every reconnection; pass a string, a Blob, an ArrayBuffer, FormData or URLSearchParams",
     );
   }
-  checkSignal("connect()", "signal", signal);
+  checkSignal("Cannot connect", "signal", signal);
   if (typeof lastEventId !== "string") {
-    throw new TypeError(`connect(): \`lastEventId\` must be a string, got ${typeof lastEventId}`);
+    throw new TypeError(
+      `Cannot connect: \`lastEventId\` must be a string, got ${typeof lastEventId}`,
+    );
   }
-  nonNegativeMs("connect()", "retry", retry);
-  nonNegativeMs("connect()", "maxRetryDelay", maxRetryDelay);
+  nonNegativeMs("Cannot connect", "retry", retry);
+  nonNegativeMs("Cannot connect", "maxRetryDelay", maxRetryDelay);
   if (
     typeof maxRetries !== "number" || !(maxRetries >= 0) ||
     (maxRetries !== Infinity && !Number.isInteger(maxRetries))
   ) {
     throw new RangeError(
-      `connect(): \`maxRetries\` must be a whole number of attempts (0 or more, or Infinity), got ${
+      `Cannot connect: \`maxRetries\` must be a whole number of attempts (0 or more, or Infinity), got ${
         String(maxRetries)
       }`,
     );
   }
   if (typeof jitter !== "boolean") {
-    throw new TypeError(`connect(): \`jitter\` must be a boolean, got ${typeof jitter}`);
+    throw new TypeError(`Cannot connect: \`jitter\` must be a boolean, got ${typeof jitter}`);
   }
   if (typeof fetchFn !== "function") {
-    throw new TypeError(`connect(): \`fetch\` must be a function, got ${typeof fetchFn}`);
+    throw new TypeError(`Cannot connect: \`fetch\` must be a function, got ${typeof fetchFn}`);
   }
   if (typeof reconnect !== "boolean" && typeof reconnect !== "function") {
     throw new TypeError(
-      `connect(): \`reconnect\` must be a boolean or a function of the retry, got ${typeof reconnect}`,
+      `Cannot connect: \`reconnect\` must be a boolean or a function of the retry, got ${typeof reconnect}`,
     );
   }
   for (const [name, hook] of [["onOpen", onOpen], ["onRetry", onRetry]] as const) {
     if (hook !== undefined && typeof hook !== "function") {
-      throw new TypeError(`connect(): \`${name}\` must be a function, got ${typeof hook}`);
+      throw new TypeError(`Cannot connect: \`${name}\` must be a function, got ${typeof hook}`);
     }
   }
   new Interpreter(parser); // validates the parser's options now rather than later

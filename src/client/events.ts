@@ -107,7 +107,7 @@ export function events(
     );
   }
   const { signal, ...parserOptions } = options;
-  checkSignal("events()", "signal", signal);
+  checkSignal("Cannot read events", "signal", signal);
   const interpreter = new Interpreter(parserOptions);
   checkResponse(response);
   return read(response, interpreter, signal);
@@ -194,7 +194,7 @@ export function checkResponse(response: Response): void {
     }
   }
   if (problem === undefined) return;
-  throw new EventStreamError(`Not an event stream: ${problem}`, response);
+  throw new EventStreamError(`Cannot read events: ${problem}`, response);
 }
 
 /** ` from <origin><path>` for error messages (no query string: it may hold a token), or `""`. */

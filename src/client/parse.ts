@@ -49,19 +49,19 @@ export class Interpreter {
     const { maxEventSize = DEFAULT_MAX_EVENT_SIZE, flushUnterminated = false, onRetry } = options;
     if (typeof maxEventSize !== "number" || !(maxEventSize >= 1)) {
       throw new RangeError(
-        `Event stream parser: \`maxEventSize\` must be a positive number of characters (or Infinity), got ${
+        `Cannot create the parser: \`maxEventSize\` must be a positive number of characters (or Infinity), got ${
           String(maxEventSize)
         }`,
       );
     }
     if (typeof flushUnterminated !== "boolean") {
       throw new TypeError(
-        `Event stream parser: \`flushUnterminated\` must be a boolean, got ${typeof flushUnterminated}`,
+        `Cannot create the parser: \`flushUnterminated\` must be a boolean, got ${typeof flushUnterminated}`,
       );
     }
     if (onRetry !== undefined && typeof onRetry !== "function") {
       throw new TypeError(
-        `Event stream parser: \`onRetry\` must be a function, got ${typeof onRetry}`,
+        `Cannot create the parser: \`onRetry\` must be a function, got ${typeof onRetry}`,
       );
     }
     this.#maxEventSize = maxEventSize;
@@ -88,7 +88,9 @@ export class Interpreter {
       }
     } else {
       throw new TypeError(
-        `Event stream parser: chunks must be Uint8Array or string, got ${describe(chunk)}`,
+        `Cannot parse the event stream: chunks must be Uint8Array or string, got ${
+          describe(chunk)
+        }`,
       );
     }
     this.#lines(text, emit);
@@ -215,7 +217,7 @@ export class Interpreter {
     const size = this.#data.length + this.#type.length + this.#lineSize + adding;
     if (size > this.#maxEventSize) {
       throw new RangeError(
-        `Event stream parser: an event is larger than maxEventSize (${this.#maxEventSize} characters); the upstream sent an oversized event or a line that never ends. Raise \`maxEventSize\` if such events are expected.`,
+        `Cannot parse the event stream: an event is larger than maxEventSize (${this.#maxEventSize} characters); the upstream sent an oversized event or a line that never ends. Raise \`maxEventSize\` if such events are expected.`,
       );
     }
   }
