@@ -1,8 +1,12 @@
 /**
- * Small type guards shared by the server core, the Hono adapter and channels.
+ * Small type guards and constants shared by the server core, the Hono
+ * adapter, channels and the client (this module imports nothing).
  *
  * @module
  */
+
+/** `setTimeout`'s largest delay (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_DELAY = 2_147_483_647;
 
 /** Whether `value` has a callable `then` (a promise or any thenable). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -49,7 +49,7 @@ export function resolveFinal(
 ): FinalTexts | null {
   if (final === undefined) return null;
   if (typeof final !== "object" || final === null) {
-    format("close.final", final as SSEEvent); // throws the event's own TypeError
+    format("close.final", final); // throws the event's own TypeError
     return null;
   }
   const keys = Object.keys(final);

@@ -11,6 +11,7 @@
  */
 
 import { timersBelongToRequests } from "./runtime.ts";
+import { MAX_TIMER_DELAY } from "./_util.ts";
 
 /** A task registered with a {@linkcode Scheduler}. */
 export interface ScheduledTask {
@@ -77,11 +78,9 @@ export interface Scheduler {
   readonly timers: number;
 }
 
-/** setTimeout's largest delay (2^31 - 1 ms); longer waits are re-armed. */
-export const MAX_DELAY = 2_147_483_647;
-
 function clampDelay(delay: number): number {
-  return Math.min(MAX_DELAY, Math.max(0, delay));
+  // Longer waits are re-armed.
+  return Math.min(MAX_TIMER_DELAY, Math.max(0, delay));
 }
 
 /** `Entry.index` of a task that is running (not in the heap, not cancelled). */

@@ -9,7 +9,7 @@
 
 import type { Backplane } from "./backplane.ts";
 import type { CloseReason } from "../closed.ts";
-import { encodeEvent, formatEvent, type SSEEvent } from "../format.ts";
+import { encodeEvent, formatEvent } from "../format.ts";
 import {
   type ChannelOptions,
   resolveChannelOptions,
@@ -211,7 +211,7 @@ export class Channel<T = unknown> {
     const { id: given, ...rest } = event;
     const plain = rest as ChannelEvent<T>;
     // Formatting checks the event (and its id) before anything is stored.
-    const bytes = encodeEvent(plain as SSEEvent);
+    const bytes = encodeEvent(plain);
     if (given !== undefined) formatEvent({ id: given });
     if (this.#closed) return Promise.reject(new Error("Cannot publish: the channel is closed"));
     const envelope = envelopeOf(plain);
@@ -273,7 +273,7 @@ export class Channel<T = unknown> {
    * ```
    */
   async close(final?: ChannelEvent<T>): Promise<void> {
-    if (final !== undefined) formatEvent(final as SSEEvent);
+    if (final !== undefined) formatEvent(final);
     if (!this.#closed) {
       this.#closed = true;
       const closing = [this.#log.close(), this.#backplane?.close()];
@@ -281,7 +281,7 @@ export class Channel<T = unknown> {
         if (result.status === "rejected") this.#report(result.reason);
       }
     }
-    await Promise.all([...this.#subscribers].map(({ stream }) => stream.close(final as SSEEvent)));
+    await Promise.all([...this.#subscribers].map(({ stream }) => stream.close(final)));
   }
 
   /** The tail: every entry of the log, from every instance, in order. */

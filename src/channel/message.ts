@@ -76,7 +76,7 @@ const decoder = new TextDecoder();
 export function createMessage<T>(event: ChannelEvent<T>): ChannelMessage<T> {
   return {
     id: event.id === undefined ? undefined : String(event.id),
-    bytes: encodeEvent(event as SSEEvent),
+    bytes: encodeEvent(event),
     event,
   };
 }

@@ -108,7 +108,7 @@ export class Subscriber<T> {
     const writer = this.#writer;
     if (writer === null) {
       if (this.stream.signal.aborted) return false;
-      this.stream.send(delivery.message.event as never).catch(() => {});
+      this.stream.send(delivery.message.event).catch(() => {});
       return true;
     }
     const written = writer.write(delivery.message.bytes, true);
@@ -186,10 +186,10 @@ export class Subscriber<T> {
     const writer = this.#writer;
     const isMessage = "bytes" in message;
     if (writer === null) {
-      return this.stream.send((isMessage ? message.event : message) as never);
+      return this.stream.send(isMessage ? message.event : message);
     }
     return writer.ready(
-      writer.write(isMessage ? message.bytes : encodeEvent(message as never), true),
+      writer.write(isMessage ? message.bytes : encodeEvent(message), true),
     );
   }
 

@@ -10,6 +10,7 @@ import { type Config, type ConnectInit, resolveConfig, type RetryInfo } from "./
 import { checkResponse, EventStreamError, readEvents, ReadFailure, source } from "./events.ts";
 import { Interpreter } from "./parse.ts";
 import type { ServerSentEvent } from "./types.ts";
+import { MAX_TIMER_DELAY } from "../_util.ts";
 
 export type { BodyLike, ConnectInit, HeadersLike, RetryInfo } from "./connect_options.ts";
 
@@ -278,7 +279,7 @@ function backoff(retry: number, failures: number, config: Config): number {
     delay = Math.max(retry, Math.min(grown, config.maxRetryDelay));
   }
   if (config.jitter) delay = delay / 2 + Math.random() * (delay / 2);
-  return Math.min(delay, MAX_TIMEOUT);
+  return Math.min(delay, MAX_TIMER_DELAY);
 }
 
 function isRetryable(status: number): boolean {
@@ -288,7 +289,7 @@ function isRetryable(status: number): boolean {
 /** A `Retry-After` in seconds, as milliseconds (0 when absent or a date). */
 function retryAfter(response: Response): number {
   const value = response.headers.get("retry-after")?.trim();
-  return value && /^[0-9]+$/.test(value) ? Math.min(Number(value) * 1000, MAX_TIMEOUT) : 0;
+  return value && /^[0-9]+$/.test(value) ? Math.min(Number(value) * 1000, MAX_TIMER_DELAY) : 0;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -304,6 +305,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", done, { once: true });
   });
 }
-
-/** The longest delay `setTimeout` accepts. */
-const MAX_TIMEOUT = 2 ** 31 - 1;

@@ -6,6 +6,7 @@
  */
 
 import { checkSignal, describe } from "../_validate.ts";
+import { isThenable } from "../_util.ts";
 import { Interpreter } from "./parse.ts";
 import type { ParserOptions, ServerSentEvent } from "./types.ts";
 
@@ -205,11 +206,6 @@ export function source(response: Response): string {
   } catch {
     return "";
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as PromiseLike<unknown>).then === "function";
 }
 
 /** Whether `value` looks like a `Response` (from this realm or another fetch implementation). */
