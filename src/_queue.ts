@@ -10,10 +10,9 @@
  * once, into a buffer borrowed from a pool; the hand-over copies those
  * bytes into the chunk and gives the buffer back. So no text is encoded
  * twice, and a burst still allocates one chunk of its own size (on Deno a
- * fresh 64 KiB buffer is mostly page faults: a second, larger or regrown
- * one per burst cost 1 KiB events a fifth of their throughput;
- * bench/README.md). A queue that stays well under its limits never
- * measures anything.
+ * fresh buffer is mostly page faults, and a second, larger or regrown one
+ * per burst cost large events much of their throughput; bench/README.md).
+ * A queue that stays well under its limits never measures anything.
  *
  * @module
  */
@@ -41,8 +40,9 @@ const REUSED_LENGTH = 16;
  * Emptied arrays, shared by every queue: a queue takes one with its second
  * part (one part is held as it is) and gives it back at the hand-over, so an
  * idle stream holds no array and a busy one makes no garbage. At most
- * `MAX_SPARE` are kept: each keeps its capacity (about 100 B), and with 16
- * 384 of them an idle server held about one per stream (bench/README.md).
+ * `MAX_SPARE` are kept: each keeps its capacity, and with a pool sized for
+ * the largest fan-out an idle server held about one per stream
+ * (bench/README.md).
  */
 const spare: (string | Uint8Array)[][] = [];
 const MAX_SPARE = 1_024;

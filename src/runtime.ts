@@ -162,10 +162,10 @@ export function compressionEncodings(): readonly Encoding[] {
 
 /**
  * Window sizes for many long-lived small streams: events repeat their
- * envelope within a few KiB, so an 8 KiB deflate window (13 bits, ~64 KiB
- * of zlib state per stream instead of ~256 KiB; 110-170 KiB of RSS per idle
- * stream measured with everything around it) and a 64 KiB brotli/zstd
- * window compress an event stream as well as the defaults.
+ * envelope within a few KiB, so an 8 KiB deflate window (13 bits: a
+ * quarter of zlib's default state per stream; memory per idle compressor in
+ * bench/README.md, "Compression") and a 64 KiB brotli/zstd window compress
+ * an event stream as well as the defaults.
  */
 function zlibOptions(z: Zlib, encoding: Encoding): object {
   const c = z.constants;
