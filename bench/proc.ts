@@ -2,6 +2,8 @@
 // the bench server on a runtime, the Node client, and what /proc says about
 // a server's memory and CPU time.
 
+import { resolve } from "node:path";
+
 /** A runtime the bench server runs on. */
 export type Runtime = "deno" | "bun" | "node";
 
@@ -78,12 +80,13 @@ export const BASELINE = { baseline: `${BUILD}/baseline`, checkout: `${BUILD}/che
  * tree).
  */
 export async function bundleRevision(rev: string, dir: string): Promise<string> {
-  const tree = rev === "." || isTree(rev);
-  const fill = tree
-    ? 'cp -r "$1/mod.ts" "$1/src" "$2" && echo "$1"'
+  // A tree's path is the caller's (relative to where it runs); git runs in ROOT.
+  const tree = rev === "." ? ROOT : isTree(rev) ? resolve(rev) : null;
+  const fill = tree !== null
+    ? 'cp -r "$1/mod.ts" "$1/src" "$2" && echo "$3"'
     : 'git archive "$1" mod.ts src | tar -x -C "$2" && git rev-parse --short "$1"';
   const out = await new Deno.Command("sh", {
-    args: ["-c", `rm -rf "$2" && mkdir -p "$2" && ${fill}`, "sh", rev, dir],
+    args: ["-c", `rm -rf "$2" && mkdir -p "$2" && ${fill}`, "sh", tree ?? rev, dir, rev],
     cwd: ROOT,
     stdout: "piped",
     stderr: "inherit",

@@ -379,7 +379,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   demand(): void {
     const pull = this.#pull;
     if (pull === STALE) this.#pull = SCHEDULED;
-    else if (pull === NO_DEMAND || pull === DEMAND) {
+    else if (pull < 0) {
       if (this.#queue.empty) this.#pull = DEMAND;
       else this.#scheduleFlush();
     }
