@@ -33,7 +33,7 @@ function command(argv: string[], piped: { stdin?: boolean } = {}): Deno.ChildPro
  * its client each on a core of their own, so that neither takes the other's
  * time slices (bench/revisions.ts `--pin`).
  */
-function pinned(cpu: number | undefined, argv: string[]): string[] {
+export function pinned(cpu: number | undefined, argv: string[]): string[] {
   return cpu === undefined ? argv : ["taskset", "-c", String(cpu), ...argv];
 }
 
@@ -212,6 +212,13 @@ export async function buildForNode(entry: string): Promise<void> {
     stderr: "inherit",
   }).output();
   if (!result.success) throw new Error(`esbuild ${entry} failed`);
+}
+
+/** The command running a script on `runtime` that needs no Node build (Deno or Bun). */
+export function scriptArgv(runtime: "deno" | "bun", entry: string, ...args: string[]): string[] {
+  return runtime === "deno"
+    ? [`${BIN}/deno`, "run", "-A", entry, ...args]
+    : [`${BIN}/bun`, entry, ...args];
 }
 
 /** The command running bench/idle_objects.ts on `runtime` (built for Node by {@linkcode build}). */

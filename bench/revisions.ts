@@ -1,4 +1,4 @@
-// `deno run -A bench/revisions.ts [--size=64] [--rounds=6] [--runtime=deno|bun] [--pin] <rev> ...`:
+// `deno run -A bench/revisions.ts [--size=64] [--rounds=6] [--runtime=deno|bun] [--pin] [--in-process] <rev> ...`:
 // edge-sse at several git revisions ("." for the working tree, or the path of
 // a directory holding a variant's `mod.ts` and `src/`), each bundled and
 // served alone by Deno.serve or Bun.serve (bench/revision_server.ts), one
@@ -7,11 +7,24 @@
 // forced GC before each); the figure is the server's CPU time per event,
 // median of the last three streams (the first two warm it up). `--pin` runs
 // the server on CPU 1 and the client on CPU 0 (`taskset`), so that neither
-// takes the other's time slices. For bisecting a throughput change, or
+// takes the other's time slices. `--in-process` has no server: each
+// revision streams into a reader in its own process
+// (bench/revision_in_process.ts), so sockets and the HTTP stack add no
+// noise, and the figure is edge-sse's CPU per event. For bisecting a throughput change, or
 // measuring a variant (bench/README.md, "Throughput since the layout
 // move"). Not a test: it prints a table.
 
-import { build, bundleRevision, ROOT, runClient, type Runtime, startServer } from "./proc.ts";
+import {
+  build,
+  bundleRevision,
+  pinned,
+  ROOT,
+  runClient,
+  runJson,
+  type Runtime,
+  scriptArgv,
+  startServer,
+} from "./proc.ts";
 import { median } from "./report.ts";
 
 interface Run {
@@ -30,14 +43,26 @@ async function bundle(rev: string): Promise<string> {
   return `${dir}/bundle.mjs`;
 }
 
-/** How the servers run: which runtime, and whether pinned to a CPU (the client to the other). */
+/**
+ * How the servers run: which runtime, whether pinned to a CPU (the client
+ * to the other), and whether in process (no server, no client).
+ */
 interface Setup {
-  runtime: Runtime;
+  runtime: Runtime & ("deno" | "bun");
   pin: boolean;
+  inProcess: boolean;
 }
 
 async function cpuPerEvent(file: string, size: number, setup: Setup): Promise<number> {
   Deno.env.set("EDGE_SSE_REVISION", file);
+  if (setup.inProcess) {
+    const argv = scriptArgv(setup.runtime, "bench/revision_in_process.ts", `${size}`, `${EVENTS}`);
+    const result = await runJson<{ nsPerEvent: number }>(
+      pinned(setup.pin ? 1 : undefined, argv),
+      600_000,
+    );
+    return result.nsPerEvent;
+  }
   const server = await startServer(
     setup.runtime,
     "bench/revision_server.ts",
@@ -67,7 +92,11 @@ async function main(): Promise<void> {
   if (runtime !== "deno" && runtime !== "bun") {
     throw new Error(`Cannot compare: --runtime must be deno or bun, got ${runtime}`);
   }
-  const setup: Setup = { runtime, pin: Deno.args.includes("--pin") };
+  const setup: Setup = {
+    runtime,
+    pin: Deno.args.includes("--pin"),
+    inProcess: Deno.args.includes("--in-process"),
+  };
   const revs = Deno.args.filter((arg) => !arg.startsWith("--"));
   if (revs.length === 0) throw new Error("Cannot compare: name at least one git revision");
   await build();
@@ -82,7 +111,10 @@ async function main(): Promise<void> {
     }
   }
   const label = `${runtime === "deno" ? "Deno" : "Bun"} ${size} B${setup.pin ? ", pinned" : ""}`;
-  console.log(`| revision | ${label}, server CPU ns/event (each server) | median |`);
+  const what = setup.inProcess
+    ? "in process, CPU ns/event (each process)"
+    : "server CPU ns/event (each server)";
+  console.log(`| revision | ${label}, ${what} | median |`);
   console.log("| --- | --- | --- |");
   for (const [rev, values] of results) {
     const sorted = values.map(Math.round).sort((a, b) => a - b);
