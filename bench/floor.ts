@@ -14,7 +14,13 @@ const CHUNK_BYTES = 64 * 1024;
 const PING = encoder.encode(": ping\n\n");
 const OPEN = encoder.encode(":\n\n");
 const HELLO = encoder.encode("data: hello\n\n");
-const TICK = encoder.encode("data: tick\n\n");
+/**
+ * A shape's events, encoded when sent, as a handler on a bare stream writes
+ * events whose data it has just made: one shared, pre-encoded chunk for
+ * every stream and turn would be a floor no handler with real data reaches
+ * (on Node a fresh chunk per event costs RSS per stream; bench/README.md).
+ */
+const event = (data: string): Uint8Array => encoder.encode(`data: ${data}\n\n`);
 
 /**
  * The floor's response for `scenario`; `isDeno` skips `request.signal` (see
@@ -141,7 +147,7 @@ function heartbeating(
     start(controller) {
       counters.floorTimers++;
       controller.enqueue(OPEN);
-      if (shape === "returns") controller.enqueue(HELLO);
+      if (shape === "returns") controller.enqueue(event("hello"));
       if (shape === "channel") subscribed.add(self = controller);
       timer = setInterval(() => {
         try {
@@ -175,7 +181,7 @@ function looping(request: Request, interval: number, isDeno: boolean): ReadableS
       (async () => {
         while (open) {
           try {
-            controller.enqueue(TICK);
+            controller.enqueue(event("tick"));
           } catch {
             return stop();
           }

@@ -225,6 +225,7 @@ export async function objects(context: Context, contenders: string[]): Promise<s
     }
   }
   const breakdown = context.quick ? "" : await objectCounts(context);
+  const runtimeOwn = context.quick ? "" : await runtimeObjects(context);
   const after = await load();
   return [
     "#### In one process, without sockets",
@@ -253,6 +254,54 @@ export async function objects(context: Context, contenders: string[]): Promise<s
     "",
     footer(context.machine, before, after),
     breakdown,
+    runtimeOwn,
+  ].join("\n");
+}
+
+/**
+ * What some of the runtime's own objects cost (heap B each, 10 000 of them
+ * in one process), where a handler shape asks for them: the `AbortController`
+ * behind `stream.signal` (returns), a promise and its resolver (a sleep, the
+ * `closed` promise), a `ReadableStream` in a `Response` (every stream), and the
+ * request's `Headers`, made when one header is read (a channel that replays
+ * reads Last-Event-ID): the `closed` shape with and without reading one.
+ */
+async function runtimeObjects(context: Context): Promise<string> {
+  const parts: [string, string[]][] = [
+    ["`AbortController` + its signal", ["abort-controller"]],
+    ["promise + resolver", ["promise+resolver"]],
+    ["`ReadableStream` in a `Response`", ["readable+response"]],
+    ["one request header read (`Headers`)", ["edge-closed-reads-header", "edge-closed"]],
+    ["a channel's Last-Event-ID read", ["edge-channel", "edge-channel-no-history"]],
+  ];
+  const rows: string[][] = [];
+  for (const runtime of context.runtimes) {
+    const heap = new Map<string, number>();
+    for (const variant of new Set(parts.flatMap(([, variants]) => variants))) {
+      context.log(`idle runtime objects: ${runtime} ${variant}`);
+      const job = { variant, count: 10_000 };
+      const result = await runJson<ObjectsResult>(
+        [...objectsArgv(runtime), JSON.stringify(job)],
+        120_000,
+      );
+      heap.set(variant, result.heapBytesPerStream);
+    }
+    rows.push([
+      runtime,
+      ...parts.map(([, [variant, without]]) =>
+        count(heap.get(variant)! - (without === undefined ? 0 : heap.get(without)!))
+      ),
+    ]);
+  }
+  return [
+    "#### The runtime's own objects, heap B each",
+    "",
+    table(["runtime", ...parts.map(([label]) => label)], rows),
+    "",
+    "10 000 of each in one process (`bench/idle_objects.ts`); the last two are differences " +
+    "between two stream variants (the `closed` shape reading one header or not; a channel " +
+    "with history, which reads Last-Event-ID, or without).",
+    "",
   ].join("\n");
 }
 

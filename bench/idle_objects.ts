@@ -66,6 +66,15 @@ const VARIANTS: Record<string, (request: Request, heartbeat: number) => unknown>
   /** The channel shape on a channel without history: it never reads Last-Event-ID. */
   "edge-channel-no-history": (request, heartbeat) =>
     sse(request, (stream) => noHistory.subscribe(stream), { heartbeat }),
+  /**
+   * The `closed` shape reading one request header (as a channel that replays
+   * reads Last-Event-ID): what the runtime's own `Headers` costs per request.
+   */
+  "edge-closed-reads-header": (request, heartbeat) =>
+    sse(request, (stream) => {
+      stream.request.headers.get("last-event-id");
+      return stream.closed;
+    }, { heartbeat }),
   /** Components, each alone. */
   "abort-controller": () => {
     const controller = new AbortController();

@@ -56,8 +56,30 @@ const measuring: Uint8Array[] = [];
 const MAX_MEASURING = 8;
 const MAX_MEASURING_SIZE = 1 << 20;
 
+/**
+ * Emptied queues, shared by every writer: a writer holds a queue only while
+ * something is queued ({@linkcode ChunkQueue.borrow}, given back when it is
+ * handed over or dropped), so an idle stream holds none. At most
+ * `MAX_SPARE_QUEUES` are kept: a fan-out fills as many queues as it has
+ * streams at once, then gives them all back; a pool smaller than the
+ * largest fan-out made the rest garbage at every event.
+ */
+const spareQueues: ChunkQueue[] = [];
+const MAX_SPARE_QUEUES = 1_024;
+
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
+  /** An empty queue, from the spares if there is one. */
+  static borrow(): ChunkQueue {
+    return spareQueues.pop() ?? new ChunkQueue();
+  }
+
+  /** Empties the queue and gives it back to the spares; the caller lets go of it. */
+  release(): void {
+    this.clear();
+    if (spareQueues.length < MAX_SPARE_QUEUES) spareQueues.push(this);
+  }
+
   /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes (a borrowed buffer); `null` while none. */
   #head: Uint8Array | null = null;
   #filled = 0;

@@ -103,11 +103,18 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #abort: AbortController | undefined;
   #closed: Promise<CloseReason> | undefined;
   #resolveClosed: ((reason: CloseReason) => void) | undefined;
-  #queue: ChunkQueue;
+  /** What waits for the consumer; `null` while nothing does (an idle stream holds no queue). */
+  #queue: ChunkQueue | null = null;
   /** The consumer and the pending flush (see {@linkcode Pull}). */
   #pull: Pull = NO_DEMAND;
   #drain: Drain | null = null;
-  /** None, one (most streams: the heartbeat), or several. */
+  /**
+   * What runs when the stream ends, in two fields so that two cleanups (the
+   * heartbeat and a channel's subscriber, or the request signal's watch on
+   * Node) need no array per stream: the first, then the second or, from the
+   * third on, an array of the others.
+   */
+  #cleanup: Cleanup | null = null;
   #cleanups: Cleanup | Cleanup[] | null = null;
   #dropped = 0;
   #lastEventId: string | null | undefined;
@@ -132,7 +139,6 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.#request = request;
     this.#lastEventId = lastEventId;
     this.#options = options;
-    this.#queue = new ChunkQueue();
     this.#lastWriteAt = this.#lastEventAt = scheduler.now();
     this.sink = openSink(this);
     this.#push(options.preamble);
@@ -160,7 +166,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   get bufferedAmount(): number {
-    return this.#queue.exact();
+    return this.#queue?.exact() ?? 0;
   }
 
   /** The cap on queued bytes (`maxBuffered`). */
@@ -199,12 +205,12 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Whether anything is queued (without measuring it, as `bufferedAmount` may). */
   get hasQueued(): boolean {
-    return !this.#queue.empty;
+    return this.#queue !== null;
   }
 
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
-    return !this.#queue.empty && (this.#pull === NO_DEMAND || this.#pull === STALE);
+    return this.#queue !== null && (this.#pull === NO_DEMAND || this.#pull === STALE);
   }
 
   get request(): Request {
@@ -268,6 +274,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   onEnd(cleanup: Cleanup): void {
     const cleanups = this.#cleanups;
     if (this.#end !== null) runCleanup(cleanup);
+    else if (this.#cleanup === null) this.#cleanup = cleanup;
     else if (cleanups === null) this.#cleanups = cleanup;
     else if (Array.isArray(cleanups)) cleanups.push(cleanup);
     else this.#cleanups = [cleanups, cleanup];
@@ -288,17 +295,17 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     // The rare paths are methods of their own, so that this one stays small
     // enough for the runtime to inline into the handler's loop.
     const queue = this.#queue;
-    if (queue.atMost + 3 * text.length > options.maxBuffered && !queue.empty) {
-      return this.#writeNearCap(text);
+    if (queue !== null && queue.atMost + 3 * text.length > options.maxBuffered) {
+      return this.#writeNearCap(queue, text);
     }
-    this.#push(text);
-    return queue.atMost <= options.highWaterMark ? "queued" : this.#pastHighWaterMark(text);
+    const atMost = this.#push(text).atMost;
+    return atMost <= options.highWaterMark ? "queued" : this.#pastHighWaterMark(text);
   }
 
   /** {@linkcode Writer.write} when `text` may not fit under `maxBuffered`. */
-  #writeNearCap(text: string | Uint8Array): Written {
+  #writeNearCap(queue: ChunkQueue, text: string | Uint8Array): Written {
     const { maxBuffered } = this.#options;
-    const queued = this.#queue.exact();
+    const queued = queue.exact();
     if (queued + text.length > maxBuffered) return this.#overflow();
     if (typeof text === "string" && queued + 3 * text.length > maxBuffered) {
       text = encodeText(text);
@@ -314,7 +321,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
    * `highWaterMark` (where the producer waits and the burst goes out).
    */
   #pastHighWaterMark(text: string | Uint8Array): Written {
-    const queue = this.#queue;
+    const queue = this.#queue!;
     const { highWaterMark } = this.#options;
     if (queue.atMost <= highWaterMark) return "queued";
     if (queue.atLeast > highWaterMark) return "full";
@@ -352,19 +359,22 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     const ended = this.#end = new StreamClosed(reason, { cause: options?.cause });
     const clientLost = reason === "client" || reason === "slow-consumer";
     if (clientLost) {
-      this.#queue.clear();
+      this.#dropQueue();
     } else {
       const final = options?.final ?? this.#options.final?.[reason as ServerCloseReason] ?? null;
       if (final !== null) this.#push(final);
     }
-    const cleanups = this.#cleanups;
-    this.#cleanups = null;
-    if (Array.isArray(cleanups)) { for (const cleanup of cleanups) runCleanup(cleanup); }
-    else if (cleanups !== null) runCleanup(cleanups);
+    const first = this.#cleanup;
+    const others = this.#cleanups;
+    this.#cleanup = this.#cleanups = null;
+    if (first !== null) runCleanup(first);
+    if (Array.isArray(others)) { for (const cleanup of others) runCleanup(cleanup); }
+    else if (others !== null) runCleanup(others);
     this.lastSleep?.cancel();
     this.#settleDrain(false);
     this.#abort?.abort(ended);
     if (options?.abort ?? reason === "slow-consumer") {
+      this.#dropQueue();
       this.sink.abort(ended);
     } else if (clientLost) {
       this.sink.close();
@@ -380,7 +390,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     const pull = this.#pull;
     if (pull === STALE) this.#pull = SCHEDULED;
     else if (pull < 0) {
-      if (this.#queue.empty) this.#pull = DEMAND;
+      if (this.#queue === null) this.#pull = DEMAND;
       else this.#scheduleFlush();
     }
   }
@@ -400,11 +410,20 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     return "dropped";
   }
 
-  #push(text: string | Uint8Array): void {
-    this.#queue.push(text);
+  /** Queues `text` (taking a queue if none is held); returns the queue. */
+  #push(text: string | Uint8Array): ChunkQueue {
+    const queue = this.#queue ??= ChunkQueue.borrow();
+    queue.push(text);
     const pull = this.#pull;
     if (pull >= 0) this.#pull = 0;
     else if (pull === DEMAND) this.#scheduleFlush();
+    return queue;
+  }
+
+  /** Empties the queue and gives it back (to be taken again by the next write). */
+  #dropQueue(): void {
+    this.#queue?.release();
+    this.#queue = null;
   }
 
   #scheduleFlush(): void {
@@ -426,7 +445,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (pull === STALE) this.#pull = NO_DEMAND;
       return;
     }
-    if (pull <= QUIET_TICKS && this.#queue.atLeast < this.#options.highWaterMark) {
+    if (pull <= QUIET_TICKS && (this.#queue?.atLeast ?? 0) < this.#options.highWaterMark) {
       this.#pull = pull + 1;
       lookNextTick(this);
       return;
@@ -437,8 +456,10 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Hands everything queued to the sink as one chunk. */
   #flush(): void {
-    if (this.#queue.empty) return;
-    const chunk = this.#queue.take();
+    const queue = this.#queue;
+    if (queue === null) return;
+    const chunk = queue.take();
+    this.#dropQueue();
     // Before the write: a sink may call demand() from inside it. A flush
     // still pending (this one came from end()) finds nothing to do.
     this.#pull = this.#pull >= 0 ? STALE : NO_DEMAND;
@@ -462,7 +483,9 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   /** Unregisters a cleanup that is no longer needed (a sleep that woke). */
   forget(cleanup: Cleanup): void {
     const cleanups = this.#cleanups;
-    if (cleanups === cleanup) {
+    if (this.#cleanup === cleanup) {
+      this.#cleanup = null;
+    } else if (cleanups === cleanup) {
       this.#cleanups = null;
     } else if (Array.isArray(cleanups)) {
       const index = cleanups.indexOf(cleanup);

@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
-import { sse, type SSEStream, type StreamClosed } from "../../mod.ts";
+import { Channel, sse, type SSEStream, type StreamClosed } from "../../mod.ts";
 import { scheduler } from "../../src/scheduler.ts";
 import { BodyReader } from "../_read.ts";
 import { delay, within } from "../_server.ts";
@@ -231,6 +231,38 @@ describe("scheduler", () => {
     await Promise.all(streams.map((s) => s.close()));
     assert.equal(scheduler.pending, before);
     if (before === 0) assert.equal(scheduler.timers, 0, "the timer is released");
+  });
+
+  test("a stream with every deadline, a channel and sleeps in parallel leaves none of them behind when it ends", async () => {
+    const before = scheduler.pending;
+    const channel = new Channel({ history: false });
+    const shutdown = new AbortController();
+    let stream!: SSEStream;
+    const sleeps: Promise<boolean>[] = [];
+    const response = sse(new Request("http://localhost/"), (s) => {
+      stream = s;
+      sleeps.push(s.sleep(1), s.sleep(60_000), s.sleep(60_000));
+      return channel.subscribe(s);
+    }, {
+      heartbeat: 1000,
+      shutdown: shutdown.signal,
+      close: { maxDuration: 60_000, idleTimeout: 60_000 },
+    });
+    const body = new BodyReader(response);
+    assert.equal(await sleeps[0], true, "the first sleep wakes");
+    assert.equal(channel.size, 1);
+    assert.equal(
+      scheduler.pending - before,
+      5,
+      "the heartbeat, two deadlines and the two sleeps still waiting",
+    );
+    await stream.close();
+    assert.deepEqual(await Promise.all(sleeps.slice(1)), [false, false]);
+    assert.equal(channel.size, 0, "the stream left the channel");
+    assert.equal(scheduler.pending, before, "every timer of the stream was cancelled");
+    assert.equal(await body.rest(), ":\n\n");
+    shutdown.abort();
+    assert.equal(await stream.closed, "closed", "the shutdown signal no longer reaches it");
   });
 
   test("a heartbeat is sent only after the interval with nothing written", async () => {
