@@ -17,6 +17,8 @@
  * @module
  */
 
+import { Pool } from "./_pool.ts";
+
 const encoder = new TextEncoder();
 
 /**
@@ -37,47 +39,43 @@ const MAX_BYTES_PER_UNIT = 3;
 const REUSED_LENGTH = 16;
 
 /**
- * Emptied arrays, shared by every queue: a queue takes one with its second
- * part (one part is held as it is) and gives it back at the hand-over, so an
- * idle stream holds no array and a busy one makes no garbage. At most
- * `MAX_SPARE` are kept: each keeps its capacity, and with a pool sized for
- * the largest fan-out an idle server held about one per stream
- * (bench/README.md).
+ * Emptied arrays: a queue takes one with its second part (one part is held
+ * as it is) and gives it back at the hand-over, so an idle stream holds no
+ * array and a busy one makes no garbage. Each keeps its capacity, and with a
+ * pool sized for the largest fan-out an idle server held about one per
+ * stream (bench/README.md).
  */
-const spare: (string | Uint8Array)[][] = [];
-const MAX_SPARE = 1_024;
+const spareArrays = new Pool<(string | Uint8Array)[]>(1_024);
 
 /**
- * Buffers that measurements encode into, shared by every queue: a queue
- * borrows one with its first measurement and gives it back at the
- * hand-over. At most `MAX_MEASURING` are kept, none over `MAX_MEASURING_SIZE`.
+ * Buffers that measurements encode into: a queue borrows one with its first
+ * measurement and gives it back at the hand-over; none over
+ * `MAX_MEASURING_SIZE` is kept.
  */
-const measuring: Uint8Array[] = [];
-const MAX_MEASURING = 8;
+const measuring = new Pool<Uint8Array>(8);
 const MAX_MEASURING_SIZE = 1 << 20;
 
 /**
- * Emptied queues, shared by every writer: a writer holds a queue only while
- * something is queued ({@linkcode ChunkQueue.borrow}, given back when it is
- * handed over or dropped), so an idle stream holds none. At most
- * `MAX_SPARE_QUEUES` are kept: a fan-out fills as many queues as it has
- * streams at once, then gives them all back; a pool smaller than the
- * largest fan-out made the rest garbage at every event.
+ * Emptied queues: a writer holds a queue only while something is queued
+ * ({@linkcode ChunkQueue.borrow}, given back when it is handed over or
+ * dropped), so an idle stream holds none. Kept to 1 024, like the arrays: a
+ * fan-out to more streams fills a queue for each and lets the surplus go
+ * (bench/fanout.ts measured no slower), where a pool sized for the largest
+ * fan-out would hold one queue per stream again.
  */
-const spareQueues: ChunkQueue[] = [];
-const MAX_SPARE_QUEUES = 1_024;
+const spareQueues = new Pool<ChunkQueue>(1_024);
 
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
   /** An empty queue, from the spares if there is one. */
   static borrow(): ChunkQueue {
-    return spareQueues.pop() ?? new ChunkQueue();
+    return spareQueues.take() ?? new ChunkQueue();
   }
 
   /** Empties the queue and gives it back to the spares; the caller lets go of it. */
   release(): void {
     this.clear();
-    if (spareQueues.length < MAX_SPARE_QUEUES) spareQueues.push(this);
+    spareQueues.give(this);
   }
 
   /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes (a borrowed buffer); `null` while none. */
@@ -127,7 +125,7 @@ export class ChunkQueue {
     } else if (Array.isArray(parts)) {
       parts.push(part);
     } else {
-      const list = spare.pop() ?? [];
+      const list = spareArrays.take() ?? [];
       list.push(parts, part);
       this.#parts = list;
     }
@@ -142,11 +140,7 @@ export class ChunkQueue {
   /** Empties the queue. */
   clear(): void {
     const head = this.#head;
-    if (
-      head !== null && measuring.length < MAX_MEASURING && head.byteLength <= MAX_MEASURING_SIZE
-    ) {
-      measuring.push(head);
-    }
+    if (head !== null && head.byteLength <= MAX_MEASURING_SIZE) measuring.give(head);
     this.#head = this.#parts = null;
     this.#filled = this.#bytes = this.#units = 0;
     this.#hasBytes = false;
@@ -208,7 +202,7 @@ export class ChunkQueue {
 
   /** Borrows a buffer of at least `size` bytes for `#head`. */
   #borrow(size: number): void {
-    let head = measuring.pop() ?? null;
+    let head = measuring.take() ?? null;
     if (head !== null && head.byteLength < size) head = null;
     this.#head = head ?? new Uint8Array(size);
   }
@@ -248,8 +242,8 @@ export class ChunkQueue {
  * most of a fan-out's cost (bench/README.md). A long one (a burst) is let go.
  */
 function recycle(parts: (string | Uint8Array)[]): void {
-  if (parts.length <= REUSED_LENGTH && spare.length < MAX_SPARE) {
+  if (parts.length <= REUSED_LENGTH) {
     parts.length = 0;
-    spare.push(parts);
+    spareArrays.give(parts);
   }
 }
