@@ -202,9 +202,15 @@ function formatId(id: string | number): string {
   return id === "" ? "id\n" : `id: ${id}\n`;
 }
 
-/** Throws a `TypeError` naming the first field that {@linkcode SSEEvent} does not have. */
+/**
+ * Throws a `TypeError` naming the first field that {@linkcode SSEEvent} does
+ * not have. `Object.keys()`, not `for...in`: on Bun a `for...in` per event
+ * cost a fifth of a 64 B event's CPU (bench/README.md).
+ */
 function checkFields(event: object): void {
-  for (const key in event) {
+  const keys = Object.keys(event);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index];
     if (
       key !== "data" && key !== "event" && key !== "id" && key !== "retry" && key !== "comment"
     ) {
