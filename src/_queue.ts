@@ -56,12 +56,9 @@ const measuring = new Pool<Uint8Array>(8);
 const MAX_MEASURING_SIZE = 1 << 20;
 
 /**
- * Emptied queues: a writer holds a queue only while something is queued
- * ({@linkcode ChunkQueue.borrow}, given back when it is handed over or
- * dropped), so an idle stream holds none. Kept to 1 024, like the arrays: a
- * fan-out to more streams fills a queue for each and lets the surplus go
- * (bench/fanout.ts measured no slower), where a pool sized for the largest
- * fan-out would hold one queue per stream again.
+ * Emptied queues: a writer holds one only while two parts or more wait
+ * ({@linkcode Queued}), so an idle stream holds none, and neither does a
+ * stream of a fan-out (one message per event).
  */
 const spareQueues = new Pool<ChunkQueue>(1_024);
 
@@ -234,6 +231,55 @@ export class ChunkQueue {
     }
     return chunk;
   }
+}
+
+/**
+ * What a writer has queued: nothing, one part as it is (most of the time a
+ * stream's only event, heartbeat or channel message between two hand-overs:
+ * no queue object at all), or a {@linkcode ChunkQueue} (two parts or more,
+ * borrowed with the second and given back at the hand-over).
+ */
+export type Queued = string | Uint8Array | ChunkQueue | null;
+
+/** `queued` with `part` after it (a queue is borrowed for the second part). */
+export function append(queued: Queued, part: string | Uint8Array): Queued {
+  if (queued === null) return part;
+  if (queued instanceof ChunkQueue) {
+    queued.push(part);
+    return queued;
+  }
+  const queue = ChunkQueue.borrow();
+  queue.push(queued);
+  queue.push(part);
+  return queue;
+}
+
+/** UTF-8 bytes queued, at most. */
+export function atMost(queued: Queued): number {
+  if (queued instanceof ChunkQueue) return queued.atMost;
+  if (queued === null) return 0;
+  return typeof queued === "string" ? MAX_BYTES_PER_UNIT * queued.length : queued.byteLength;
+}
+
+/** UTF-8 bytes queued, at least. */
+export function atLeast(queued: Queued): number {
+  if (queued instanceof ChunkQueue) return queued.atLeast;
+  if (queued === null) return 0;
+  return typeof queued === "string" ? queued.length : queued.byteLength;
+}
+
+/** Everything queued as one chunk; a queue goes back to the pool. */
+export function takeChunk(queued: string | Uint8Array | ChunkQueue): Uint8Array {
+  if (typeof queued === "string") return encodeText(queued);
+  if (queued instanceof Uint8Array) return queued;
+  const chunk = queued.take();
+  queued.release();
+  return chunk;
+}
+
+/** Lets go of what is queued (a queue goes back to the pool). */
+export function drop(queued: Queued): void {
+  if (queued instanceof ChunkQueue) queued.release();
 }
 
 /**

@@ -12,7 +12,16 @@ import { formatComment, formatEvent, MAX_EVENT_ID_LENGTH, type SSEEvent } from "
 import { type ScheduledTask, scheduler } from "./scheduler.ts";
 import type { SSEStream } from "./stream.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
-import { ChunkQueue, encodeText } from "./_queue.ts";
+import {
+  append,
+  atLeast,
+  atMost,
+  ChunkQueue,
+  drop,
+  encodeText,
+  type Queued,
+  takeChunk,
+} from "./_queue.ts";
 import { lookNextTick, tickTime } from "./_flush_tick.ts";
 import { type Sleep, sleep } from "./_sleep.ts";
 
@@ -103,8 +112,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #abort: AbortController | undefined;
   #closed: Promise<CloseReason> | undefined;
   #resolveClosed: ((reason: CloseReason) => void) | undefined;
-  /** What waits for the consumer; `null` while nothing does (an idle stream holds no queue). */
-  #queue: ChunkQueue | null = null;
+  /** What waits for the consumer (see {@linkcode Queued}); `null` while nothing does. */
+  #queued: Queued = null;
   /** The consumer and the pending flush (see {@linkcode Pull}). */
   #pull: Pull = NO_DEMAND;
   #drain: Drain | null = null;
@@ -166,7 +175,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   get bufferedAmount(): number {
-    return this.#queue?.exact() ?? 0;
+    return this.#exact();
   }
 
   /** The cap on queued bytes (`maxBuffered`). */
@@ -205,12 +214,12 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Whether anything is queued (without measuring it, as `bufferedAmount` may). */
   get hasQueued(): boolean {
-    return this.#queue !== null;
+    return this.#queued !== null;
   }
 
   /** Whether bytes wait while the consumer is not asking for more (a stall, if it lasts). */
   get awaitingConsumer(): boolean {
-    return this.#queue !== null && (this.#pull === NO_DEMAND || this.#pull === STALE);
+    return this.#queued !== null && (this.#pull === NO_DEMAND || this.#pull === STALE);
   }
 
   get request(): Request {
@@ -294,18 +303,18 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     // a third of an upper bound; count exactly only when a limit is in doubt.
     // The rare paths are methods of their own, so that this one stays small
     // enough for the runtime to inline into the handler's loop.
-    const queue = this.#queue;
-    if (queue !== null && queue.atMost + 3 * text.length > options.maxBuffered) {
-      return this.#writeNearCap(queue, text);
+    const queued = this.#queued;
+    if (queued !== null && atMost(queued) + 3 * text.length > options.maxBuffered) {
+      return this.#writeNearCap(text);
     }
-    const atMost = this.#push(text).atMost;
-    return atMost <= options.highWaterMark ? "queued" : this.#pastHighWaterMark(text);
+    this.#push(text);
+    return atMost(this.#queued) <= options.highWaterMark ? "queued" : this.#pastHighWaterMark(text);
   }
 
   /** {@linkcode Writer.write} when `text` may not fit under `maxBuffered`. */
-  #writeNearCap(queue: ChunkQueue, text: string | Uint8Array): Written {
+  #writeNearCap(text: string | Uint8Array): Written {
     const { maxBuffered } = this.#options;
-    const queued = queue.exact();
+    const queued = this.#exact();
     if (queued + text.length > maxBuffered) return this.#overflow();
     if (typeof text === "string" && queued + 3 * text.length > maxBuffered) {
       text = encodeText(text);
@@ -321,12 +330,29 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
    * `highWaterMark` (where the producer waits and the burst goes out).
    */
   #pastHighWaterMark(text: string | Uint8Array): Written {
-    const queue = this.#queue!;
+    const queued = this.#queued;
     const { highWaterMark } = this.#options;
-    if (queue.atMost <= highWaterMark) return "queued";
-    if (queue.atLeast > highWaterMark) return "full";
+    if (atMost(queued) <= highWaterMark) return "queued";
+    if (atLeast(queued) > highWaterMark) return "full";
     const expected = highWaterMark + 3 * text.length;
-    return queue.exact(expected) <= highWaterMark ? "queued" : "full";
+    return this.#exact(expected) <= highWaterMark ? "queued" : "full";
+  }
+
+  /**
+   * Queued UTF-8 bytes, exactly: strings in doubt are measured (into a
+   * buffer of at least `expected` bytes, see `ChunkQueue.exact`); a single
+   * string is measured in a queue, which then holds it.
+   */
+  #exact(expected = 0): number {
+    let queued = this.#queued;
+    if (queued === null) return 0;
+    if (queued instanceof Uint8Array) return queued.byteLength;
+    if (typeof queued === "string") {
+      const queue = ChunkQueue.borrow();
+      queue.push(queued);
+      this.#queued = queued = queue;
+    }
+    return queued.exact(expected);
   }
 
   /**
@@ -390,7 +416,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     const pull = this.#pull;
     if (pull === STALE) this.#pull = SCHEDULED;
     else if (pull < 0) {
-      if (this.#queue === null) this.#pull = DEMAND;
+      if (this.#queued === null) this.#pull = DEMAND;
       else this.#scheduleFlush();
     }
   }
@@ -410,20 +436,17 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     return "dropped";
   }
 
-  /** Queues `text` (taking a queue if none is held); returns the queue. */
-  #push(text: string | Uint8Array): ChunkQueue {
-    const queue = this.#queue ??= ChunkQueue.borrow();
-    queue.push(text);
+  #push(text: string | Uint8Array): void {
+    this.#queued = append(this.#queued, text);
     const pull = this.#pull;
     if (pull >= 0) this.#pull = 0;
     else if (pull === DEMAND) this.#scheduleFlush();
-    return queue;
   }
 
-  /** Empties the queue and gives it back (to be taken again by the next write). */
+  /** Lets go of everything queued (a client gone or too slow). */
   #dropQueue(): void {
-    this.#queue?.release();
-    this.#queue = null;
+    drop(this.#queued);
+    this.#queued = null;
   }
 
   #scheduleFlush(): void {
@@ -445,7 +468,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (pull === STALE) this.#pull = NO_DEMAND;
       return;
     }
-    if (pull <= QUIET_TICKS && (this.#queue?.atLeast ?? 0) < this.#options.highWaterMark) {
+    if (pull <= QUIET_TICKS && atLeast(this.#queued) < this.#options.highWaterMark) {
       this.#pull = pull + 1;
       lookNextTick(this);
       return;
@@ -456,10 +479,10 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Hands everything queued to the sink as one chunk. */
   #flush(): void {
-    const queue = this.#queue;
-    if (queue === null) return;
-    const chunk = queue.take();
-    this.#dropQueue();
+    const queued = this.#queued;
+    if (queued === null) return;
+    this.#queued = null;
+    const chunk = takeChunk(queued);
     // Before the write: a sink may call demand() from inside it. A flush
     // still pending (this one came from end()) finds nothing to do.
     this.#pull = this.#pull >= 0 ? STALE : NO_DEMAND;

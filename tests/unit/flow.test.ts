@@ -163,6 +163,11 @@ describe("limits", () => {
     stream.send({ data: "ok" });
     assert.equal(stream.bufferedAmount, "data: \n\n".length + 300 + "data: ok\n\n".length);
     stream.close();
+    assert.equal(
+      await body.rest(),
+      `:\n\ndata: ${"€".repeat(100)}\n\ndata: ok\n\n`,
+      "measured, then sent",
+    );
   });
 
   test("highWaterMark counts UTF-8 bytes: non-ASCII text waits as early as its size says", async () => {
