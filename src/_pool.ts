@@ -1,7 +1,7 @@
 /**
  * Internal: spare objects shared by every stream, so that a busy stream
  * reuses what another gave back instead of allocating, and an idle one holds
- * none (src/_queue.ts keeps its queues, arrays and measuring buffers here).
+ * none (src/_queue.ts keeps its queues and their arrays here).
  *
  * @example
  * ```ts

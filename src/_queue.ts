@@ -7,12 +7,14 @@
  * fast path). A string's UTF-16 length is a lower bound of its UTF-8 size
  * and a third of an upper bound; only when a limit falls between the two
  * bounds is the queue measured, by encoding the strings in doubt, each
- * once, into a buffer borrowed from a pool; the hand-over copies those
- * bytes into the chunk and gives the buffer back. So no text is encoded
- * twice, and a burst still allocates one chunk of its own size (on Deno a
- * fresh buffer is mostly page faults, and a second, larger or regrown one
- * per burst cost large events much of their throughput; bench/README.md).
- * A queue that stays well under its limits never measures anything.
+ * once, into a buffer sized for the burst to reach its limit; that buffer
+ * becomes the chunk (a view of its filled part, no copy: on Deno copying it
+ * cost 1 KiB events a fifth of their time; bench/README.md). So no text is
+ * encoded twice, and a burst allocates one buffer, as one that is never
+ * measured does (on Deno a fresh buffer is mostly page faults, and a second,
+ * larger or regrown one per burst cost large events much of their
+ * throughput). A queue that stays well under its limits never measures
+ * anything.
  *
  * @module
  */
@@ -48,14 +50,6 @@ const REUSED_LENGTH = 16;
 const spareArrays = new Pool<(string | Uint8Array)[]>(1_024);
 
 /**
- * Buffers that measurements encode into: a queue borrows one with its first
- * measurement and gives it back at the hand-over; none over
- * `MAX_MEASURING_SIZE` is kept.
- */
-const measuring = new Pool<Uint8Array>(8);
-const MAX_MEASURING_SIZE = 1 << 20;
-
-/**
  * Emptied queues: a writer holds one only while two parts or more wait
  * ({@linkcode Queued}), so an idle stream holds none, and neither does a
  * stream of a fan-out (one message per event).
@@ -75,7 +69,7 @@ export class ChunkQueue {
     spareQueues.give(this);
   }
 
-  /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes (a borrowed buffer); `null` while none. */
+  /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes, and the chunk it hands over; `null` while none. */
   #head: Uint8Array | null = null;
   #filled = 0;
   /**
@@ -136,8 +130,6 @@ export class ChunkQueue {
 
   /** Empties the queue. */
   clear(): void {
-    const head = this.#head;
-    if (head !== null && head.byteLength <= MAX_MEASURING_SIZE) measuring.give(head);
     this.#head = this.#parts = null;
     this.#filled = this.#bytes = this.#units = 0;
     this.#hasBytes = false;
@@ -156,7 +148,7 @@ export class ChunkQueue {
       }
     } else {
       this.#encodeParts(0);
-      chunk = this.#head.slice(0, this.#filled);
+      chunk = this.#head.subarray(0, this.#filled);
     }
     this.clear();
     return chunk;
@@ -167,7 +159,7 @@ export class ChunkQueue {
     const queued = this.#parts;
     if (queued === null) return;
     const parts = Array.isArray(queued) ? queued : [queued];
-    if (this.#head === null) this.#borrow(Math.max(this.atMost, expected));
+    this.#head ??= new Uint8Array(Math.max(this.atMost, expected));
     let index = 0;
     while (index < parts.length) {
       const part = parts[index];
@@ -197,14 +189,7 @@ export class ChunkQueue {
     this.#hasBytes = false;
   }
 
-  /** Borrows a buffer of at least `size` bytes for `#head`. */
-  #borrow(size: number): void {
-    let head = measuring.take() ?? null;
-    if (head !== null && head.byteLength < size) head = null;
-    this.#head = head ?? new Uint8Array(size);
-  }
-
-  /** `#head` (borrowed first), grown to hold at least `size` bytes. */
+  /** `#head`, grown to hold at least `size` bytes. */
   #reserve(size: number): Uint8Array {
     const head = this.#head!;
     if (head.byteLength >= size) return head;
