@@ -101,7 +101,7 @@ export class ChunkQueue {
 
   /**
    * Queued UTF-8 bytes, exactly: the strings in doubt are encoded, each
-   * once, into a borrowed buffer of at least `expected` bytes (room for the
+   * once, into a buffer of at least `expected` bytes (room for the
    * burst to come).
    */
   exact(expected = 0): number {
