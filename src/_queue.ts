@@ -19,8 +19,6 @@
  * @module
  */
 
-import { Pool } from "./_pool.ts";
-
 const encoder = new TextEncoder();
 
 /**
@@ -37,47 +35,43 @@ export function encodeText(text: string, length: number = text.length): Uint8Arr
 /** UTF-8 bytes per UTF-16 code unit, at most (U+0800 to U+FFFF). */
 const MAX_BYTES_PER_UNIT = 3;
 
-/** Parts a queue's array may have held and still be reused. */
-const REUSED_LENGTH = 16;
+/**
+ * Parts a queue's array may have held and still be kept with its capacity:
+ * a default 64 KiB burst of small events (the strings queued between two
+ * measurements are fewer); an array grown again for every burst cost 64 B
+ * events about 5 ns each on Deno (bench/README.md). A longer one is let go.
+ */
+const REUSED_LENGTH = 1_024;
 
 /**
- * Emptied arrays: a queue takes one with its second part (one part is held
- * as it is) and gives it back at the hand-over, so an idle stream holds no
- * array and a busy one makes no garbage. Each keeps its capacity, and with a
- * pool sized for the largest fan-out an idle server held about one per
- * stream (bench/README.md).
+ * Emptied queues, each with its emptied array: a writer holds one only
+ * while two parts or more wait ({@linkcode Queued}), so an idle stream holds
+ * none, and neither does a stream of a fan-out (one message per event),
+ * while a busy one makes no garbage. At most `MAX_SPARE_QUEUES` are kept
+ * (with `REUSED_LENGTH`, at most 256 K array slots in all): as many as
+ * streams in a burst at once, which a fan-out's streams never are.
  */
-const spareArrays = new Pool<(string | Uint8Array)[]>(1_024);
-
-/**
- * Emptied queues: a writer holds one only while two parts or more wait
- * ({@linkcode Queued}), so an idle stream holds none, and neither does a
- * stream of a fan-out (one message per event).
- */
-const spareQueues = new Pool<ChunkQueue>(1_024);
+const spareQueues: ChunkQueue[] = [];
+const MAX_SPARE_QUEUES = 256;
 
 /** Queued text and bytes, in order. */
 export class ChunkQueue {
   /** An empty queue, from the spares if there is one. */
   static borrow(): ChunkQueue {
-    return spareQueues.take() ?? new ChunkQueue();
+    return spareQueues.pop() ?? new ChunkQueue();
   }
 
   /** Empties the queue and gives it back to the spares; the caller lets go of it. */
   release(): void {
     this.clear();
-    spareQueues.give(this);
+    if (spareQueues.length < MAX_SPARE_QUEUES) spareQueues.push(this);
   }
 
   /** What measurements encoded, `#head[0, #filled)`: the queue's first bytes, and the chunk it hands over; `null` while none. */
   #head: Uint8Array | null = null;
   #filled = 0;
-  /**
-   * What is queued after `#head`, not encoded yet: `null` while nothing, the
-   * part itself while one (an event to a channel's stream, a heartbeat: no
-   * array per stream), else an array.
-   */
-  #parts: string | Uint8Array | (string | Uint8Array)[] | null = null;
+  /** What is queued after `#head`, not encoded yet. */
+  #parts: (string | Uint8Array)[] = [];
   /** UTF-8 bytes of `#head` and of the `Uint8Array` parts. */
   #bytes = 0;
   /** UTF-16 code units of the string parts. */
@@ -86,7 +80,7 @@ export class ChunkQueue {
 
   /** Whether nothing is queued. */
   get empty(): boolean {
-    return this.#parts === null && this.#head === null;
+    return this.#parts.length === 0 && this.#head === null;
   }
 
   /** Queued UTF-8 bytes, at least (exact when no string is in doubt). */
@@ -110,16 +104,7 @@ export class ChunkQueue {
   }
 
   push(part: string | Uint8Array): void {
-    const parts = this.#parts;
-    if (parts === null) {
-      this.#parts = part;
-    } else if (Array.isArray(parts)) {
-      parts.push(part);
-    } else {
-      const list = spareArrays.take() ?? [];
-      list.push(parts, part);
-      this.#parts = list;
-    }
+    this.#parts.push(part);
     if (typeof part === "string") {
       this.#units += part.length;
     } else {
@@ -130,7 +115,8 @@ export class ChunkQueue {
 
   /** Empties the queue. */
   clear(): void {
-    this.#head = this.#parts = null;
+    this.#emptyParts();
+    this.#head = null;
     this.#filled = this.#bytes = this.#units = 0;
     this.#hasBytes = false;
   }
@@ -139,13 +125,7 @@ export class ChunkQueue {
   take(): Uint8Array {
     let chunk: Uint8Array;
     if (this.#head === null) {
-      const parts = this.#parts;
-      if (Array.isArray(parts)) {
-        chunk = this.#join(parts);
-        recycle(parts);
-      } else {
-        chunk = typeof parts === "string" ? encodeText(parts, this.#units) : parts!;
-      }
+      chunk = this.#join(this.#parts);
     } else {
       this.#encodeParts(0);
       chunk = this.#head.subarray(0, this.#filled);
@@ -156,9 +136,8 @@ export class ChunkQueue {
 
   /** Encodes the parts onto the end of `#head`, each run of strings with one call. */
   #encodeParts(expected: number): void {
-    const queued = this.#parts;
-    if (queued === null) return;
-    const parts = Array.isArray(queued) ? queued : [queued];
+    const parts = this.#parts;
+    if (parts.length === 0) return;
     this.#head ??= new Uint8Array(Math.max(this.atMost, expected));
     let index = 0;
     while (index < parts.length) {
@@ -182,8 +161,7 @@ export class ChunkQueue {
       }
       index = end;
     }
-    this.#parts = null;
-    recycle(parts);
+    this.#emptyParts();
     this.#bytes = this.#filled;
     this.#units = 0;
     this.#hasBytes = false;
@@ -198,7 +176,13 @@ export class ChunkQueue {
     return this.#head = grown;
   }
 
-  /** Two parts or more (one is handed over as it is). */
+  /** Empties `#parts`, keeping the array unless a burst made it long. */
+  #emptyParts(): void {
+    if (this.#parts.length > REUSED_LENGTH) this.#parts = [];
+    else this.#parts.length = 0;
+  }
+
+  /** The parts as one chunk. */
   #join(parts: (string | Uint8Array)[]): Uint8Array {
     if (!this.#hasBytes) return encodeText(parts.join(""), this.#units);
     const pieces: Uint8Array[] = [];
@@ -265,16 +249,4 @@ export function takeChunk(queued: string | Uint8Array | ChunkQueue): Uint8Array 
 /** Lets go of what is queued (a queue goes back to the pool). */
 export function drop(queued: Queued): void {
   if (queued instanceof ChunkQueue) queued.release();
-}
-
-/**
- * Gives an emptied array back to the spares: a new one per hand-over was
- * garbage on every stream at every event, and the scavenges it caused were
- * most of a fan-out's cost (bench/README.md). A long one (a burst) is let go.
- */
-function recycle(parts: (string | Uint8Array)[]): void {
-  if (parts.length <= REUSED_LENGTH) {
-    parts.length = 0;
-    spareArrays.give(parts);
-  }
 }

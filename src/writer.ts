@@ -384,7 +384,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     if (this.#end !== null) return;
     const ended = this.#end = new StreamClosed(reason, { cause: options?.cause });
     const clientLost = reason === "client" || reason === "slow-consumer";
-    if (clientLost) {
+    const abort = options?.abort ?? reason === "slow-consumer";
+    if (clientLost || abort) {
       this.#dropQueue();
     } else {
       const final = options?.final ?? this.#options.final?.[reason as ServerCloseReason] ?? null;
@@ -399,8 +400,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.lastSleep?.cancel();
     this.#settleDrain(false);
     this.#abort?.abort(ended);
-    if (options?.abort ?? reason === "slow-consumer") {
-      this.#dropQueue();
+    if (abort) {
       this.sink.abort(ended);
     } else if (clientLost) {
       this.sink.close();
@@ -443,7 +443,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     else if (pull === DEMAND) this.#scheduleFlush();
   }
 
-  /** Lets go of everything queued (a client gone or too slow). */
+  /** Lets go of everything queued (a client gone, too slow, or aborted). */
   #dropQueue(): void {
     drop(this.#queued);
     this.#queued = null;
