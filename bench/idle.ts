@@ -204,7 +204,7 @@ export async function objects(context: Context, contenders: string[]): Promise<s
         const job = { variant: variantOf(contender), count: size };
         results.set(
           contender,
-          await runJson<ObjectsResult>([...objectsArgv(runtime), JSON.stringify(job)], 120_000),
+          await objectsOf(runtime, job),
         );
       }
       const floor = results.get("floor")!;
@@ -280,11 +280,7 @@ async function runtimeObjects(context: Context): Promise<string> {
     for (const variant of new Set(parts.flatMap(([, variants]) => variants))) {
       context.log(`idle runtime objects: ${runtime} ${variant}`);
       const job = { variant, count: 10_000 };
-      const result = await runJson<ObjectsResult>(
-        [...objectsArgv(runtime), JSON.stringify(job)],
-        120_000,
-      );
-      heap.set(variant, result.heapBytesPerStream);
+      heap.set(variant, (await objectsOf(runtime, job)).heapBytesPerStream);
     }
     rows.push([
       runtime,
@@ -305,6 +301,15 @@ async function runtimeObjects(context: Context): Promise<string> {
   ].join("\n");
 }
 
+/** One run of bench/idle_objects.ts on `runtime` (a process of its own). */
+function objectsOf(
+  runtime: Runtime,
+  job: { variant: string; count: number; counts?: boolean },
+  ms = 120_000,
+): Promise<ObjectsResult> {
+  return runJson<ObjectsResult>([...objectsArgv(runtime), JSON.stringify(job)], ms);
+}
+
 /** The variants counted: the plain floor, then each shape's floor and edge-sse stream. */
 const COUNTED = ["floor", ...SHAPES.flatMap((shape) => [`floor-${shape}`, `edge-${shape}`])];
 
@@ -322,7 +327,7 @@ async function objectCounts(context: Context): Promise<string> {
       const job = { variant, count: 2000, counts: true };
       results.set(
         variant,
-        await runJson<ObjectsResult>([...objectsArgv(runtime), JSON.stringify(job)], 300_000),
+        await objectsOf(runtime, job, 300_000),
       );
     }
     const types = new Set<string>();

@@ -214,20 +214,21 @@ export async function buildForNode(entry: string): Promise<void> {
   if (!result.success) throw new Error(`esbuild ${entry} failed`);
 }
 
-/** The command running a script on `runtime` that needs no Node build (Deno or Bun). */
+/**
+ * The command running a script on Deno or Bun (no Node build needed), with
+ * a forced GC available (`gc()` on Deno, `Bun.gc()` on Bun).
+ */
 export function scriptArgv(runtime: "deno" | "bun", entry: string, ...args: string[]): string[] {
   return runtime === "deno"
-    ? [`${BIN}/deno`, "run", "-A", entry, ...args]
+    ? [`${BIN}/deno`, "run", "-A", "--v8-flags=--expose-gc", entry, ...args]
     : [`${BIN}/bun`, entry, ...args];
 }
 
 /** The command running bench/idle_objects.ts on `runtime` (built for Node by {@linkcode build}). */
 export function objectsArgv(runtime: Runtime): string[] {
-  if (runtime === "deno") {
-    return [`${BIN}/deno`, "run", "-A", "--v8-flags=--expose-gc", "bench/idle_objects.ts"];
-  }
-  if (runtime === "bun") return [`${BIN}/bun`, "bench/idle_objects.ts"];
-  return ["node", "--expose-gc", NODE_OBJECTS];
+  return runtime === "node"
+    ? ["node", "--expose-gc", NODE_OBJECTS]
+    : scriptArgv(runtime, "bench/idle_objects.ts");
 }
 
 /** Runs `argv` to its end; returns its stdout's last line, parsed as JSON. */
