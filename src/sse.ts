@@ -10,7 +10,7 @@ import { describe } from "./_validate.ts";
 import { startTimers } from "./deadlines.ts";
 import { formatEvent, type SSEEvent } from "./format.ts";
 import { resolveOptions, type SSEOptions, type StreamConfig, writerOptions } from "./options.ts";
-import { forceConnectionClose, watchRequestSignal } from "./runtime.ts";
+import { clientSignal, forceConnectionClose } from "./runtime.ts";
 import { bodyInit, bodySink, compressedSink } from "./compress.ts";
 import { scheduler } from "./scheduler.ts";
 import { trackShutdown } from "./shutdown.ts";
@@ -121,7 +121,8 @@ function liftIdleTimeout(request: Request, config: StreamConfig): void {
 }
 
 function watchEnds(request: Request, writer: Writer, config: StreamConfig): void {
-  if (watchRequestSignal) watchSignal(writer, request.signal, "client");
+  const client = clientSignal(request);
+  if (client !== null) watchSignal(writer, client, "client");
   if (config.shutdown) watchSignal(writer, config.shutdown, "shutdown");
 }
 

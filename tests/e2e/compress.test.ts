@@ -153,6 +153,19 @@ describe("compress: true", () => {
     });
   }
 
+  test("a client leaving a compressed stream ends it with reason client within a second", async () => {
+    const client = rawGet(`${server.url}/step?key=leave`, "gzip");
+    assert.equal((await client.headers)["content-encoding"], "gzip");
+    const stream = await stepStream("leave");
+    await stream.send("before");
+    await client.until("data: before\n\n");
+    const leftAt = performance.now();
+    client.close();
+    assert.equal(await within(stream.closed, 2000, "stream.closed"), "client");
+    const seenAfter = performance.now() - leftAt;
+    assert.ok(seenAfter < 1000, `the close seen after ${Math.round(seenAfter)} ms`);
+  });
+
   test("without Accept-Encoding the stream is identity, with Vary", async () => {
     const client = rawGet(`${server.url}/step?key=identity`, null);
     const headers = await client.headers;

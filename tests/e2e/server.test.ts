@@ -19,6 +19,21 @@ const routes = new Map<
 >();
 const opened: ((value: Opened) => void)[] = [];
 let server: TestServer;
+/** Reads of `request.signal` on the route `/unread-signal`. */
+let signalReads = 0;
+
+/** Counts reads of `request.signal` (an own getter in front of the runtime's). */
+function countSignalReads(request: Request): void {
+  const signal = Object.getOwnPropertyDescriptor(Request.prototype, "signal")?.get;
+  const own = Object.getPrototypeOf(request) as object;
+  const getter = Object.getOwnPropertyDescriptor(own, "signal")?.get ?? signal!;
+  Object.defineProperty(request, "signal", {
+    get() {
+      signalReads++;
+      return getter.call(request);
+    },
+  });
+}
 
 function route(
   path: string,
@@ -39,6 +54,7 @@ before(async () => {
     if (path === "/plain") return new Response("plain");
     const found = routes.get(path);
     if (!found) return new Response("no route", { status: 404 });
+    if (path === "/unread-signal") countSignalReads(request);
     return sse(request, (stream) => {
       const abortedAt = new Promise<number>((resolve) =>
         stream.signal.addEventListener("abort", () => resolve(performance.now()))
@@ -122,6 +138,26 @@ describe(`on a real ${runtime} server`, () => {
     // Typically a few ms; the margins survive a loaded machine.
     const sorted = [...delays].sort((a, b) => a - b);
     assert.ok(sorted[2] < 50 && sorted[4] < 250, `close seen after ${delays.map(Math.round)} ms`);
+  });
+
+  test("a client leaving is told by the body alone: the request's signal is never read", async () => {
+    // Deno.serve, Bun.serve and @hono/node-server cancel the body on a
+    // disconnect; reading request.signal would make an AbortController per
+    // request (on @hono/node-server, 0.8 KiB) that only repeats it.
+    route("/unread-signal", forever);
+    signalReads = 0;
+    for (let i = 0; i < 3; i++) {
+      const opening = nextStream();
+      const client = await rawGet(server.port, "/unread-signal");
+      await client.waitFor(":\n\n");
+      const { stream, abortedAt } = await opening;
+      const closeAt = performance.now();
+      client.close();
+      const seenAfter = await within(abortedAt, 2000, "the handler's signal") - closeAt;
+      assert.equal(await stream.closed, "client");
+      assert.ok(seenAfter < 250, `close seen after ${Math.round(seenAfter)} ms`);
+    }
+    assert.equal(signalReads, 0, "request.signal was read");
   });
 
   test("a stream that completes normally is not reported as a client abort", async () => {
