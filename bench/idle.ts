@@ -247,8 +247,9 @@ export async function objects(context: Context, contenders: string[]): Promise<s
     "",
     "`bench/idle_objects.ts`: the streams are created in one process and their bodies read by a " +
     "JS reader (one pending read each, as a server holds), with the same 1 s heartbeat; JS heap " +
-    "(Bun: `heapStats().heapSize + extraMemorySize`; Deno, Node: `heapUsed`) and RSS after a " +
-    "forced GC, against the same process before the streams (after a 200-stream warm-up and " +
+    "(Bun: `heapStats().heapSize + extraMemorySize`; Deno, Node: `heapUsed`), the least of " +
+    "five forced GCs 50 ms apart (the fewest streams caught mid-heartbeat), and RSS after them, " +
+    "against the same process before the streams (after a 200-stream warm-up and " +
     "with the `Request`s already made). No socket, no runtime HTTP state: this is the part a " +
     "library controls, so the ratios are stricter than the server's.",
     "",
