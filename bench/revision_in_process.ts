@@ -1,7 +1,7 @@
 // The in-process side of bench/revisions.ts (`--in-process`): one edge-sse
 // revision, the bundle named by EDGE_SSE_REVISION, streams `n` events of
-// `size` bytes (`await stream.send({ data })` in a loop, as the server of
-// revision_server.ts) into a reader in the same process: no socket, no HTTP,
+// `size` bytes (revision_stream.ts, as the server of revision_server.ts does)
+// into a reader in the same process: no socket, no HTTP,
 // so the figure is edge-sse's own work plus the web stream it writes into.
 // Five streams; prints one JSON line with the CPU time per event (ns) of the
 // last three (the first two warm it up).
@@ -9,23 +9,15 @@
 //   EDGE_SSE_REVISION=<bundle> deno run -A bench/revision_in_process.ts <size> <n>
 
 import process from "node:process";
-import { pathToFileURL } from "node:url";
-import type { sse as SSE } from "../src/sse.ts";
 import { median } from "./report.ts";
-
-const bundle = process.env.EDGE_SSE_REVISION;
-if (bundle === undefined) throw new Error("Cannot start: set EDGE_SSE_REVISION to a bundle");
-const { sse } = await import(pathToFileURL(bundle).href) as { sse: typeof SSE };
+import { revisionStream } from "./revision_stream.ts";
 
 const [size = "64", count = "300000"] = process.argv.slice(2);
-const data = "x".repeat(Number(size));
 const n = Number(count);
 
 /** CPU time (ns) per event of one stream, read to its end. */
 async function stream(): Promise<number> {
-  const response = sse(new Request("http://localhost/"), async (stream) => {
-    for (let i = 0; i < n; i++) if (!await stream.send({ data })) return;
-  });
+  const response = revisionStream(new Request("http://localhost/"), Number(size), n);
   const reader = response.body!.getReader();
   const start = process.cpuUsage();
   let bytes = 0;

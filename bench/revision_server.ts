@@ -7,12 +7,7 @@
 // Prints one JSON line `{"port":..,"pid":..}` once it listens.
 
 import process from "node:process";
-import { pathToFileURL } from "node:url";
-import type { sse as SSE } from "../src/sse.ts";
-
-const bundle = process.env.EDGE_SSE_REVISION;
-if (bundle === undefined) throw new Error("Cannot start: set EDGE_SSE_REVISION to a bundle");
-const { sse } = await import(pathToFileURL(bundle).href) as { sse: typeof SSE };
+import { revisionStream } from "./revision_stream.ts";
 
 /** Bun's server, where this runs on Bun (its types are not in this project). */
 interface BunServe {
@@ -38,11 +33,8 @@ function handle(request: Request): Response {
     const { user, system } = process.cpuUsage();
     return Response.json({ micros: user + system });
   }
-  const data = "x".repeat(Number(url.searchParams.get("size") ?? 64));
-  const n = Number(url.searchParams.get("n") ?? 0);
-  return sse(request, async (stream) => {
-    for (let i = 0; i < n; i++) if (!await stream.send({ data })) return;
-  });
+  const size = Number(url.searchParams.get("size") ?? 64);
+  return revisionStream(request, size, Number(url.searchParams.get("n") ?? 0));
 }
 
 if (bun !== undefined) {

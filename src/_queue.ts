@@ -64,9 +64,8 @@ export class ChunkQueue {
     return spareQueues.pop() ?? new ChunkQueue();
   }
 
-  /** Empties the queue and gives it back to the spares; the caller lets go of it. */
+  /** Gives the emptied queue back to the spares; the caller lets go of it. */
   release(): void {
-    this.clear();
     if (spareQueues.length < MAX_SPARE_QUEUES) spareQueues.push(this);
   }
 
@@ -240,7 +239,7 @@ export function atLeast(queued: Queued): number {
   return typeof queued === "string" ? queued.length : queued.byteLength;
 }
 
-/** Everything queued as one chunk; a queue goes back to the pool. */
+/** Everything queued as one chunk; a queue (emptied by `take()`) goes back to the pool. */
 export function takeChunk(queued: string | Uint8Array | ChunkQueue): Uint8Array {
   if (typeof queued === "string") return encodeText(queued);
   if (queued instanceof Uint8Array) return queued;
@@ -249,7 +248,10 @@ export function takeChunk(queued: string | Uint8Array | ChunkQueue): Uint8Array 
   return chunk;
 }
 
-/** Lets go of what is queued (a queue goes back to the pool). */
+/** Lets go of what is queued (a queue is emptied and goes back to the pool). */
 export function drop(queued: Queued): void {
-  if (queued instanceof ChunkQueue) queued.release();
+  if (queued instanceof ChunkQueue) {
+    queued.clear();
+    queued.release();
+  }
 }
