@@ -69,8 +69,8 @@ export async function idle(context: Context): Promise<string> {
   // The server and the client each hold one descriptor per connection.
   const largest = Math.min(50_000, limit - 300);
   // --quick proves every piece runs (small, one shape over sockets, one in process).
-  // Otherwise every contender at 10 000 and at the largest size (about a
-  // minute each there on 2 cores): each handler shape against its own floor.
+  // Otherwise every contender at 10 000 and at the largest size (about 20 s
+  // each there on 2 cores): each handler shape against its own floor.
   const plan: [number, string[]][] = context.quick
     ? [[500, ["floor", "hono", "edge-sse closed"]]]
     : [[10_000, IDLE_CONTENDERS], [largest, IDLE_CONTENDERS]];
