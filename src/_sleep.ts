@@ -1,7 +1,8 @@
 /**
- * Internal: `stream.sleep(ms)`, one object per sleep that is both the
- * scheduler's task (it wakes the sleeper with `true`) and the stream's
- * cleanup (it wakes the sleeper with `false` when the stream ends first).
+ * Internal: `stream.sleep(ms)`. A stream with a heartbeat sleeps in its
+ * heartbeat's scheduler task (one task per stream, not one more per sleep);
+ * a sleep that cannot (no heartbeat, or sleeps in parallel) is its own task
+ * ({@linkcode Sleep}) and the stream's cleanup.
  *
  * @module
  */
@@ -9,19 +10,26 @@
 import { describe } from "./_validate.ts";
 import { type ScheduledTask, scheduler, TimedTask } from "./scheduler.ts";
 
+/** A stream's own scheduler task that can also hold its handler's sleep (the heartbeat). */
+export abstract class SleepClock extends TimedTask {
+  /**
+   * Calls `wake(true)` once `ms` have passed, or `wake(false)` when the task
+   * is cancelled (the stream ended) first. Returns `false`, taking nothing,
+   * while it still holds an earlier sleep.
+   */
+  abstract sleep(ms: number, wake: (slept: boolean) => void): boolean;
+}
+
 /** What a sleep needs from its stream (the writer). */
 export interface SleepHost {
   /** Whether the stream still takes writes. */
   readonly open: boolean;
+  /** The stream's heartbeat, which holds a sleep at a time; `null` without one. */
+  readonly clock: SleepClock | null;
   /** Runs `cleanup.cancel()` once when the stream ends. */
   onEnd(cleanup: ScheduledTask): void;
   /** Unregisters a cleanup that is no longer needed. */
   forget(cleanup: ScheduledTask): void;
-  /**
-   * The latest sleep, waiting or woken (kept for its wake-up time, `due`);
-   * the host cancels it when it ends. Set by {@linkcode sleep}.
-   */
-  lastSleep: Sleep | null;
 }
 
 const FALSE = Promise.resolve(false);
@@ -44,20 +52,18 @@ export function sleep(host: SleepHost, ms: number): Promise<boolean> {
   }
   if (!host.open) return FALSE;
   return new Promise((resolve) => {
-    // The host cancels its latest sleep itself; an earlier one still
-    // waiting (sleeps in parallel) becomes one of its cleanups.
-    const previous = host.lastSleep;
-    if (previous !== null && previous.waiting) host.onEnd(previous);
-    const sleeping = host.lastSleep = new Sleep(host, resolve);
+    if (host.clock?.sleep(ms, resolve)) return;
+    const sleeping = new Sleep(host, resolve);
+    host.onEnd(sleeping);
     scheduler.start(ms, sleeping);
   });
 }
 
 /**
- * One `sleep()`: its own scheduler task (no separate entry object) and the
- * stream's cleanup.
+ * A `sleep()` on its own: its scheduler task (no separate entry object) and
+ * the stream's cleanup.
  */
-export class Sleep extends TimedTask {
+class Sleep extends TimedTask {
   #resolve: ((slept: boolean) => void) | null;
 
   constructor(readonly host: SleepHost, resolve: (slept: boolean) => void) {
@@ -65,14 +71,9 @@ export class Sleep extends TimedTask {
     this.#resolve = resolve;
   }
 
-  /** Whether it has not woken yet. */
-  get waiting(): boolean {
-    return this.#resolve !== null;
-  }
-
   /** The scheduler's call: the time is up. */
   run(): void {
-    if (this.host.lastSleep !== this) this.host.forget(this);
+    this.host.forget(this);
     this.#wake(true);
   }
 

@@ -134,7 +134,7 @@ export class CompressingSink<S extends Sink = Sink> implements Sink, SinkOwner {
     );
   }
 
-  /** The inner sink (for example the `WebSink` whose `readable` is the body). */
+  /** The inner sink (for example the `WebSink` whose `body()` is the response's). */
   get inner(): S {
     return this.#inner;
   }
@@ -231,7 +231,7 @@ export { compressionEncodings };
  * const open = compressedSink(request, headers, (owner: SinkOwner) => new WebSink(owner));
  * const sink = open({ demand() {}, gone() {} });
  * assert.equal(headers.get("content-encoding"), "gzip");
- * assert.ok(bodySink(sink).readable instanceof ReadableStream);
+ * assert.ok(bodySink(sink).body() instanceof ReadableStream);
  * ```
  */
 export function compressedSink<S extends Sink>(

@@ -10,8 +10,9 @@
  * @module
  */
 
-import type { StreamConfig } from "./options.ts";
-import { scheduler, TimedTask } from "./scheduler.ts";
+import type { HeartbeatConfig, StreamConfig } from "./options.ts";
+import { scheduler } from "./scheduler.ts";
+import { SleepClock } from "./_sleep.ts";
 import type { Writer } from "./writer.ts";
 
 /**
@@ -22,19 +23,17 @@ const TIMER_SLACK = 1;
 
 /** Starts the heartbeat, stall watch, `maxDuration` and `idleTimeout` of `writer`. */
 export function startTimers(writer: Writer, config: StreamConfig): void {
+  // A stream that ended at once (a shutdown already under way) has none.
+  if (!writer.open) return;
   const { heartbeat, stallTimeout: stallLimit } = config;
   // With a heartbeat, the heartbeat's task also watches for a stalled
-  // consumer: one scheduler task per quiet stream instead of two.
-  const stallInBeat = heartbeat !== null && stallLimit > 0 && stallLimit >= heartbeat.interval;
+  // consumer (`heartbeat.stallLimit`): one scheduler task per quiet stream
+  // instead of two.
+  const stallInBeat = heartbeat !== null && heartbeat.stallLimit > 0;
   if (heartbeat !== null) {
-    const beat = new Heartbeat(
-      writer,
-      heartbeat.interval,
-      heartbeat.bytes,
-      stallInBeat ? stallLimit : 0,
-    );
+    const beat = new Heartbeat(writer, heartbeat);
     scheduler.start(heartbeat.interval, beat);
-    writer.onEnd(beat);
+    writer.startClock(beat);
   }
   if (config.maxDuration > 0) {
     writer.onEnd(scheduler.schedule(config.maxDuration, () => writer.end("max-duration")));
@@ -58,26 +57,63 @@ export function startTimers(writer: Writer, config: StreamConfig): void {
 }
 
 /**
- * The heartbeat of one stream, and its stall watch when `stallLimit` is set
- * (at least `interval`): the one timer of a quiet stream, its own scheduler
- * entry (no closure, no separate entry object), cancelled when the stream ends.
+ * The heartbeat of one stream, its stall watch when `config.stallLimit` is
+ * set, and the handler's `sleep()`: the one scheduler task of a
+ * quiet stream (its own entry: no closure, no separate entry object), due at
+ * whichever comes first, the next heartbeat check or the sleep's wake-up.
+ * Cancelled when the stream ends, which wakes a sleep with `false`.
  */
-class Heartbeat extends TimedTask {
-  /** The handler's wake-up this heartbeat last waited for (see `run()`). */
+class Heartbeat extends SleepClock {
+  /**
+   * When the handler's latest `sleep()` wakes or woke (`scheduler.now()`
+   * ms), -1 before any: a handler that sleeps toward its next write makes
+   * that write instead of a heartbeat (see `#beat()`).
+   */
+  #wakeAt = -1;
+  /** Wakes the sleep still waiting; `null` while none waits. */
+  #wake: ((slept: boolean) => void) | null = null;
+  /** The wake-up this heartbeat last waited for (see `#beat()`). */
   #deferredFor = -1;
 
-  constructor(
-    readonly writer: Writer,
-    readonly interval: number,
-    readonly bytes: Uint8Array,
-    readonly stallLimit: number,
-  ) {
+  constructor(readonly writer: Writer, readonly config: HeartbeatConfig) {
     super();
   }
 
+  sleep(ms: number, wake: (slept: boolean) => void): boolean {
+    if (this.#wake !== null) return false;
+    this.#wake = wake;
+    this.#wakeAt = scheduler.now() + ms;
+    // Due later than the wake-up (the next heartbeat check): due then.
+    if (this.#wakeAt < this.due) scheduler.start(ms, this);
+    return true;
+  }
+
   run(): number | void {
-    const { writer, interval, stallLimit } = this;
     const now = scheduler.now();
+    // Never before its time: a task may run for the heartbeat first, and
+    // one timer per task (workerd) may fire a little early.
+    if (this.#wake !== null && now >= this.#wakeAt) this.#wakeUp(true);
+    const next = this.#beat(now);
+    if (next === undefined || this.#wake === null) return next;
+    return Math.min(next, this.#wakeAt - now);
+  }
+
+  /** The stream ended: no more heartbeats, and a waiting sleep wakes with `false`. */
+  override cancel(): void {
+    super.cancel();
+    this.#wakeUp(false);
+  }
+
+  #wakeUp(slept: boolean): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.(slept);
+  }
+
+  /** The heartbeat and stall check: what is due now, and in how many ms to look again. */
+  #beat(now: number): number | void {
+    const { writer } = this;
+    const { interval, stallLimit } = this.config;
     const quietFor = now - writer.lastWriteAt;
     if (writer.awaitingConsumer) {
       // Bytes wait and the consumer takes nothing: no heartbeat on top.
@@ -90,14 +126,14 @@ class Heartbeat extends TimedTask {
     // heartbeat (`while (await send()) await sleep(interval)`): its event is
     // the heartbeat. Wait for the wake-up, then give the handler its turn
     // (handlerTurn) before writing one; once per wake-up.
-    const wake = writer.wakeAt;
+    const wake = this.#wakeAt;
     const last = writer.lastWriteAt;
     if (wake > last && wake <= last + interval + TIMER_SLACK && this.#deferredFor !== wake) {
       if (now < wake) return wake - now;
       this.#deferredFor = wake;
       return handlerTurn(interval);
     }
-    if (!writer.hasQueued) writer.write(this.bytes);
+    if (!writer.hasQueued) writer.write(this.config.bytes);
     return interval;
   }
 }

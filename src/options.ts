@@ -116,7 +116,7 @@ export interface SSEOptions {
 export interface StreamConfig {
   /** The first bytes of every stream: the `retry` field, else an empty comment. */
   preamble: string;
-  heartbeat: { interval: number; bytes: Uint8Array } | null;
+  heartbeat: HeartbeatConfig | null;
   status: number;
   headers: Headers;
   onReturn: boolean;
@@ -133,6 +133,43 @@ export interface StreamConfig {
   onError: SSEOptions["onError"] | null;
   compress: boolean;
 }
+
+/**
+ * What a stream's heartbeat reads for its lifetime: shared by the streams of
+ * a server with the same heartbeat (src/deadlines.ts keeps a reference, not
+ * three fields per stream).
+ */
+export interface HeartbeatConfig {
+  readonly interval: number;
+  /** The heartbeat, encoded once. */
+  readonly bytes: Uint8Array;
+  /**
+   * `stallTimeout` when the heartbeat's task also watches for a stalled
+   * consumer (it is at least `interval`), else 0.
+   */
+  readonly stallLimit: number;
+}
+
+/**
+ * A {@linkcode HeartbeatConfig}, the same object for the same values when the
+ * heartbeat is the default comment (a custom one is encoded per call anyway).
+ */
+function heartbeatConfig(
+  interval: number,
+  bytes: Uint8Array,
+  stallTimeout: number,
+): HeartbeatConfig {
+  const stallLimit = stallTimeout >= interval ? stallTimeout : 0;
+  const key = bytes === EMPTY_COMMENT_BYTES ? `${interval} ${stallLimit}` : null;
+  const shared = key === null ? undefined : sharedHeartbeats.get(key);
+  if (shared !== undefined) return shared;
+  const config = { interval, bytes, stallLimit };
+  if (key !== null && sharedHeartbeats.size < MAX_SHARED) sharedHeartbeats.set(key, config);
+  return config;
+}
+
+/** Heartbeat configs shared by streams with the same values. */
+const sharedHeartbeats = new Map<string, HeartbeatConfig>();
 
 /**
  * The few fields of `config` the writer keeps for the stream's lifetime: its
@@ -265,7 +302,9 @@ export function resolveOptions(options: SSEOptions = {}): StreamConfig {
     preamble: options.retry === undefined
       ? EMPTY_COMMENT
       : prefixed("retry", () => formatRetry(options.retry!)) + "\n",
-    heartbeat,
+    heartbeat: heartbeat === null
+      ? null
+      : heartbeatConfig(heartbeat.interval, heartbeat.bytes, stallTimeout),
     status,
     headers: responseHeaders(options.headers, close.connection === "close"),
     onReturn: close.onReturn ?? true,
@@ -286,7 +325,7 @@ export function resolveOptions(options: SSEOptions = {}): StreamConfig {
 
 function resolveHeartbeat(
   heartbeat: SSEOptions["heartbeat"],
-): StreamConfig["heartbeat"] {
+): { interval: number; bytes: Uint8Array } | null {
   if (heartbeat === false) return null;
   if (heartbeat === undefined) {
     return { interval: DEFAULT_HEARTBEAT_INTERVAL, bytes: EMPTY_COMMENT_BYTES };

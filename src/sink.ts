@@ -39,7 +39,8 @@ export interface SinkOwner {
  * of 0, so that `pull()` means a reader is waiting, and each write fills
  * that read. The sink object is the stream's underlying source itself (the
  * stream calls `start`, `pull` and `cancel` on it), so a stream costs no
- * closures.
+ * closures; it keeps the stream's controller, not the stream
+ * ({@linkcode WebSink.body} makes it, once).
  *
  * @example
  * ```ts
@@ -48,7 +49,7 @@ export interface SinkOwner {
  *
  * let demands = 0;
  * const sink = new WebSink({ demand: () => demands++, gone: () => {} });
- * const reader = sink.readable.getReader();
+ * const reader = sink.body().getReader();
  * const read = reader.read();
  * await Promise.resolve();
  * assert.equal(demands, 1);
@@ -59,15 +60,24 @@ export interface SinkOwner {
  * ```
  */
 export class WebSink implements Sink {
-  /** The body to answer with. */
-  readonly readable: ReadableStream<Uint8Array>;
   #owner: SinkOwner;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
 
-  /** Creates the stream; `owner` hears of demand and of a cancelled body. */
+  /** Creates the sink; `owner` hears of demand and of a cancelled body. */
   constructor(owner: SinkOwner) {
     this.#owner = owner;
-    this.readable = new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
+  }
+
+  /**
+   * The body to answer with, reading from this sink. Made once, by whoever
+   * puts it in the `Response` (the sink keeps its controller, not the
+   * stream: one field less per open stream). Throws if called again.
+   */
+  body(): ReadableStream<Uint8Array> {
+    if (this.#controller !== undefined) {
+      throw new TypeError("Cannot make the body: this sink already has one");
+    }
+    return new ReadableStream<Uint8Array>(this, { highWaterMark: 0 });
   }
 
   /** Underlying source: keeps the controller. */
@@ -86,13 +96,14 @@ export class WebSink implements Sink {
   }
 
   write(chunk: Uint8Array): boolean {
-    this.#controller.enqueue(chunk);
-    return (this.#controller.desiredSize ?? 0) > 0;
+    const controller = this.#controller!;
+    controller.enqueue(chunk);
+    return (controller.desiredSize ?? 0) > 0;
   }
 
   close(): void {
     try {
-      this.#controller.close();
+      this.#controller?.close();
     } catch {
       // Already cancelled or errored: nothing left to close.
     }
@@ -100,7 +111,7 @@ export class WebSink implements Sink {
 
   abort(reason: unknown): void {
     try {
-      this.#controller.error(reason);
+      this.#controller?.error(reason);
     } catch {
       // Already closed or errored.
     }

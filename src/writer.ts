@@ -23,7 +23,7 @@ import {
   takeChunk,
 } from "./_queue.ts";
 import { lookNextTick, tickTime } from "./_flush_tick.ts";
-import { type Sleep, sleep } from "./_sleep.ts";
+import { sleep, SleepClock } from "./_sleep.ts";
 
 /** What the writer reads from the options (a `StreamConfig` has it all). */
 export interface WriterOptions {
@@ -98,6 +98,33 @@ interface Drain {
 }
 
 /**
+ * What few streams use, made on first use ({@linkcode Writer}'s `#seldom`):
+ * an idle stream holds one empty field instead of four.
+ */
+class Seldom {
+  /** Behind `signal`, made when it is first read. */
+  abort: AbortController | undefined = undefined;
+  /** Writers waiting for the queue to drain (backpressure). */
+  drain: Drain | null = null;
+  /** Events dropped (`onSlowConsumer: "drop"`). */
+  dropped = 0;
+  /** `scheduler.now()` when an event was last queued (with `close.idleTimeout`). */
+  lastEventAt = 0;
+}
+
+/**
+ * A request built only when the handler reads `stream.request` (the Node
+ * entry's view of an `IncomingMessage`), whose last event id is read
+ * without building it.
+ */
+export interface RequestSource {
+  /** The web `Request`, aborting with `signal`. */
+  toRequest(signal: AbortSignal): Request;
+  /** As {@linkcode SSEStream.lastEventId}. */
+  readonly lastEventId: string | null;
+}
+
+/**
  * An {@linkcode SSEStream} writing into a {@linkcode Sink}: the queue, the
  * coalescing of bursts into one chunk, the byte limits, and the one close
  * path ({@linkcode Writer.end}).
@@ -109,56 +136,59 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   #options: WriterOptions;
   /** `null` while the stream takes writes; how it ended once it has. */
   #end: StreamClosed | null = null;
-  #abort: AbortController | undefined;
   #closed: Promise<CloseReason> | undefined;
   #resolveClosed: ((reason: CloseReason) => void) | undefined;
   /** What waits for the consumer (see {@linkcode Queued}); `null` while nothing does. */
   #queued: Queued = null;
   /** The consumer and the pending flush (see {@linkcode Pull}). */
   #pull: Pull = NO_DEMAND;
-  #drain: Drain | null = null;
   /**
    * What runs when the stream ends, in two fields so that two cleanups (the
-   * heartbeat and a channel's subscriber, or the request signal's watch on
-   * Node) need no array per stream: the first, then the second or, from the
-   * third on, an array of the others.
+   * heartbeat, always first, and a channel's subscriber, or the request
+   * signal's watch on Node) need no array per stream: the first, then the
+   * second or, from the third on, an array of the others.
    */
   #cleanup: Cleanup | null = null;
   #cleanups: Cleanup | Cleanup[] | null = null;
-  #dropped = 0;
-  #lastEventId: string | null | undefined;
-  #request: Request | (() => Request);
+  #request: Request | RequestSource;
   #lastWriteAt: number;
-  #lastEventAt: number;
-  /** The handler's latest `sleep()` (src/_sleep.ts): cancelled by `end()`. */
-  lastSleep: Sleep | null = null;
+  /** The signal, backpressure waits, drops and idle time (see {@linkcode Seldom}); `null` until used. */
+  #seldom: Seldom | null = null;
 
   /**
    * Creates the writer and its sink (given the writer to call back), and
-   * queues the preamble. `request` may be a function that builds it when first read (the Node
-   * entry's view of an `IncomingMessage`); `lastEventId`, when given, is the
-   * stream's last event id without reading the request.
+   * queues the preamble. `request` may be a {@linkcode RequestSource} that
+   * builds it when first read.
    */
   constructor(
-    request: Request | (() => Request),
+    request: Request | RequestSource,
     options: WriterOptions,
     openSink: (owner: SinkOwner) => S,
-    lastEventId?: string | null,
   ) {
     this.#request = request;
-    this.#lastEventId = lastEventId;
     this.#options = options;
-    this.#lastWriteAt = this.#lastEventAt = scheduler.now();
+    this.#lastWriteAt = scheduler.now();
+    if (options.idleTimeout > 0) this.#seldomState().lastEventAt = this.#lastWriteAt;
     this.sink = openSink(this);
     this.#push(options.preamble);
   }
 
   get signal(): AbortSignal {
-    if (this.#abort === undefined) {
-      this.#abort = new AbortController();
-      if (this.#end !== null) this.#abort.abort(this.#end);
+    const seldom = this.#seldomState();
+    if (seldom.abort === undefined) {
+      seldom.abort = new AbortController();
+      if (this.#end !== null) seldom.abort.abort(this.#end);
     }
-    return this.#abort.signal;
+    return seldom.abort.signal;
+  }
+
+  /**
+   * The stream's heartbeat (src/deadlines.ts), which also holds the
+   * handler's `sleep()` (src/_sleep.ts); `null` without one.
+   */
+  get clock(): SleepClock | null {
+    const first = this.#cleanup;
+    return first instanceof SleepClock ? first : null;
   }
 
   get closed(): Promise<CloseReason> {
@@ -171,7 +201,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   get dropped(): number {
-    return this.#dropped;
+    return this.#seldom?.dropped ?? 0;
   }
 
   get bufferedAmount(): number {
@@ -195,16 +225,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** `scheduler.now()` when an event was last queued (kept with `close.idleTimeout` only). */
   get lastEventAt(): number {
-    return this.#lastEventAt;
-  }
-
-  /**
-   * When the handler's latest `sleep()` wakes or woke (`scheduler.now()`
-   * ms), -1 if it never slept: the heartbeat lets a handler that sleeps
-   * toward its next write make that write instead (src/deadlines.ts).
-   */
-  get wakeAt(): number {
-    return this.lastSleep === null ? -1 : this.lastSleep.due;
+    return this.#seldom?.lastEventAt ?? 0;
   }
 
   /** Whether `promise` is this stream's `closed` (settles once it ended, never rejects). */
@@ -223,22 +244,14 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 
   get request(): Request {
-    if (typeof this.#request === "function") this.#request = this.#request();
-    return this.#request;
+    const request = this.#request;
+    if (request instanceof Request) return request;
+    return this.#request = request.toRequest(this.signal);
   }
 
   get lastEventId(): string | null {
-    if (this.#lastEventId === undefined) {
-      let id = this.request.headers.get("last-event-id");
-      if (id === null) {
-        const url = this.request.url;
-        if (url.includes("lastEventId=")) {
-          id = new URL(url).searchParams.get("lastEventId");
-        }
-      }
-      this.#lastEventId = id !== null && id.length <= MAX_LAST_EVENT_ID ? id : null;
-    }
-    return this.#lastEventId;
+    const request = this.#request;
+    return request instanceof Request ? lastEventIdOf(request) : request.lastEventId;
   }
 
   send(event: SSEEvent | string): Promise<boolean> {
@@ -281,10 +294,25 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   /** Runs `cleanup` once when the stream ends (at once if it has). */
   onEnd(cleanup: Cleanup): void {
-    const cleanups = this.#cleanups;
     if (this.#end !== null) runCleanup(cleanup);
     else if (this.#cleanup === null) this.#cleanup = cleanup;
-    else if (cleanups === null) this.#cleanups = cleanup;
+    else this.#addCleanup(cleanup);
+  }
+
+  /**
+   * Gives the stream its clock ({@linkcode Writer.clock}): held as the first
+   * cleanup (no field of its own), so cancelled when the stream ends.
+   */
+  startClock(clock: SleepClock): void {
+    if (this.#end !== null) return clock.cancel();
+    const first = this.#cleanup;
+    this.#cleanup = clock;
+    if (first !== null) this.#addCleanup(first);
+  }
+
+  #addCleanup(cleanup: Cleanup): void {
+    const cleanups = this.#cleanups;
+    if (cleanups === null) this.#cleanups = cleanup;
     else if (Array.isArray(cleanups)) cleanups.push(cleanup);
     else this.#cleanups = [cleanups, cleanup];
   }
@@ -298,7 +326,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   write(text: string | Uint8Array, isEvent = false): Written {
     if (this.#end !== null) return "closed";
     const options = this.#options;
-    if (isEvent && options.idleTimeout > 0) this.#lastEventAt = scheduler.now();
+    if (isEvent && options.idleTimeout > 0) this.#seldom!.lastEventAt = scheduler.now();
     // Limits in UTF-8 bytes: a string's length is a lower bound of its size,
     // a third of an upper bound; count exactly only when a limit is in doubt.
     // The rare paths are methods of their own, so that this one stays small
@@ -366,12 +394,13 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (this.#end?.reason === "returned") warnWriteAfterReturn();
       return FALSE;
     }
-    if (this.#drain === null) {
+    const seldom = this.#seldomState();
+    if (seldom.drain === null) {
       let resolve!: (open: boolean) => void;
       const promise = new Promise<boolean>((settle) => resolve = settle);
-      this.#drain = { promise, resolve };
+      seldom.drain = { promise, resolve };
     }
-    return this.#drain.promise;
+    return seldom.drain.promise;
   }
 
   /**
@@ -397,9 +426,8 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     if (first !== null) runCleanup(first);
     if (Array.isArray(others)) { for (const cleanup of others) runCleanup(cleanup); }
     else if (others !== null) runCleanup(others);
-    this.lastSleep?.cancel();
     this.#settleDrain(false);
-    this.#abort?.abort(ended);
+    this.#seldom?.abort?.abort(ended);
     if (abort) {
       this.sink.abort(ended);
     } else if (clientLost) {
@@ -432,7 +460,7 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       this.end("slow-consumer");
       return "closed";
     }
-    this.#dropped++;
+    this.#seldomState().dropped++;
     return "dropped";
   }
 
@@ -496,10 +524,15 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
     this.#settleDrain(true);
   }
 
+  #seldomState(): Seldom {
+    return this.#seldom ??= new Seldom();
+  }
+
   #settleDrain(open: boolean): void {
-    const drain = this.#drain;
+    const seldom = this.#seldom;
+    const drain = seldom === null ? null : seldom.drain;
     if (drain === null) return;
-    this.#drain = null;
+    seldom!.drain = null;
     drain.resolve(open);
   }
 
@@ -515,6 +548,16 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
       if (index >= 0) cleanups.splice(index, 1);
     }
   }
+}
+
+/** The `Last-Event-ID` header, else the `lastEventId` query parameter; `null` when absent or too long. */
+function lastEventIdOf(request: Request): string | null {
+  let id = request.headers.get("last-event-id");
+  if (id === null) {
+    const url = request.url;
+    if (url.includes("lastEventId=")) id = new URL(url).searchParams.get("lastEventId");
+  }
+  return id !== null && id.length <= MAX_LAST_EVENT_ID ? id : null;
 }
 
 function runCleanup(cleanup: Cleanup): void {

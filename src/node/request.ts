@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { RequestSource } from "../writer.ts";
+
 /** What is read of a request: `IncomingMessage` and `Http2ServerRequest` both have it. */
 export interface NodeRequest {
   readonly method?: string;
@@ -71,6 +73,22 @@ export function toRequest(req: NodeRequest, signal: AbortSignal): Request {
   const method = req.method ?? "GET";
   // A Request cannot carry CONNECT, TRACE or TRACK; none of them streams events.
   return new Request(url, { method: FORBIDDEN.test(method) ? "GET" : method, headers, signal });
+}
+
+/**
+ * The stream's view of `req`: its last event id read from it directly, and
+ * a web `Request` built only when the handler reads `stream.request`.
+ */
+export class NodeRequestSource implements RequestSource {
+  constructor(readonly req: NodeRequest) {}
+
+  toRequest(signal: AbortSignal): Request {
+    return toRequest(this.req, signal);
+  }
+
+  get lastEventId(): string | null {
+    return lastEventIdOf(this.req);
+  }
 }
 
 /** Whether `req` came over HTTP/2 (no connection headers allowed there). */

@@ -15,7 +15,7 @@ import { run, type Source, watchSignal } from "../sse.ts";
 import { CompressingSink, negotiateEncoding, setEncodingHeaders } from "../compress.ts";
 import type { Sink, SinkOwner } from "../sink.ts";
 import { Writer } from "../writer.ts";
-import { first, isHttp2, lastEventIdOf, type NodeRequest, toRequest } from "./request.ts";
+import { first, isHttp2, type NodeRequest, NodeRequestSource } from "./request.ts";
 import { type NodeResponse, ResponseSink } from "./response_sink.ts";
 
 /** A request of `node:http` or of `node:http2`'s compatibility API. */
@@ -130,10 +130,9 @@ export function sse(
   }
   writeHead(res, config.status, config.headers, isHttp2(request));
   const writer: Writer = new Writer(
-    () => toRequest(request, writer.signal),
+    new NodeRequestSource(request),
     writerOptions(config),
     openSink,
-    lastEventIdOf(request),
   );
   if (config.shutdown) watchSignal(writer, config.shutdown, "shutdown");
   startTimers(writer, config);

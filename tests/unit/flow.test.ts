@@ -313,6 +313,28 @@ describe("scheduler", () => {
     );
   });
 
+  test("a stream asleep in a send/sleep loop holds one timer task, its heartbeat's, and its sleeps wake on time", async () => {
+    const before = scheduler.pending;
+    const woke: number[] = [];
+    let stream!: SSEStream;
+    const response = sse(new Request("http://localhost/"), async (s) => {
+      stream = s;
+      while (await s.send("tick")) {
+        const started = performance.now();
+        if (!await s.sleep(15)) return;
+        woke.push(performance.now() - started);
+      }
+    }, { heartbeat: 1000 });
+    const body = new BodyReader(response);
+    await body.until((seen) => seen.split("data: tick").length > 4, 5000);
+    assert.equal(scheduler.pending - before, 1, "one task: the sleep waits in the heartbeat's");
+    assert.ok(woke.length >= 3);
+    for (const slept of woke) assert.ok(slept >= 15, `slept ${slept.toFixed(2)} ms of 15`);
+    await stream.close();
+    assert.equal(scheduler.pending, before, "the heartbeat left with the stream");
+    await body.rest();
+  });
+
   test("a heartbeat can be a named event", async () => {
     const response = sse(new Request("http://localhost/"), () => {}, {
       heartbeat: { interval: 20, event: { event: "ping", data: "" } },

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { streamEvents } from "../../hono.ts";
 import { type CloseReason, Shutdown, sse, type SSEOptions, type SSEStream } from "../../mod.ts";
 import { resetWriteAfterReturnWarning } from "../../src/_late_write.ts";
+import { scheduler } from "../../src/scheduler.ts";
 import { delay, within } from "../_server.ts";
 
 const request = () => new Request("http://localhost/events");
@@ -107,10 +108,12 @@ describe("Shutdown", () => {
     assert.equal(await shutdown.drain(), 0);
   });
 
-  test("a stream opened during the drain is closed at once", async () => {
+  test("a stream opened during the drain is closed at once, leaving no timer", async () => {
     const shutdown = new Shutdown();
     await shutdown.drain();
-    const response = sse(request(), forever, { shutdown: shutdown.signal });
+    const before = scheduler.pending;
+    const response = sse(request(), forever, { shutdown: shutdown.signal, heartbeat: 1000 });
+    assert.equal(scheduler.pending, before, "no heartbeat for a stream that ended at once");
     assert.equal(await within(response.text(), 2000, "the body"), ":\n\n");
     assert.equal(shutdown.open, 0);
   });
