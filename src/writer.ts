@@ -530,10 +530,10 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
 
   #settleDrain(open: boolean): void {
     const seldom = this.#seldom;
-    const drain = seldom === null ? null : seldom.drain;
-    if (drain === null) return;
-    seldom!.drain = null;
-    drain.resolve(open);
+    if (seldom === null || seldom.drain === null) return;
+    const { resolve } = seldom.drain;
+    seldom.drain = null;
+    resolve(open);
   }
 
   /** Unregisters a cleanup that is no longer needed (a sleep that woke). */
