@@ -31,6 +31,10 @@ const server = Bun.serve({
   hostname: "127.0.0.1",
   fetch(request: Request, bunServer: unknown) {
     const url = new URL(request.url);
+    if (url.pathname === "/gc") {
+      Bun.gc(true);
+      return Response.json({ collected: true });
+    }
     if (url.pathname === "/cpu") {
       const { user, system } = process.cpuUsage();
       return Response.json({ micros: user + system });

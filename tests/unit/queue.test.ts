@@ -23,7 +23,9 @@ const ALPHABETS = ["data: abc\n", "é£", "€\u0800", "😀", "x"].map((alphabe
 
 function text(next: () => number): string {
   let out = "";
-  const length = Math.floor(next() * 40);
+  // One in ten is long (a 1 KiB event), so that the buffer a measurement
+  // sizes for the burst also has to grow.
+  const length = next() < 0.1 ? 250 + Math.floor(next() * 1_000) : Math.floor(next() * 40);
   const ascii = next() < 0.7;
   for (let i = 0; i < length; i++) {
     const alphabet = ascii ? ALPHABETS[0] : ALPHABETS[Math.floor(next() * ALPHABETS.length)];
