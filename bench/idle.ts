@@ -34,6 +34,8 @@ interface Result {
 
 const HEARTBEAT = 1000;
 const WARMUP_STREAMS = 100;
+/** How long every stream may take to open; past it the row says how many did. */
+const OPEN_TIMEOUT = 120_000;
 
 /**
  * The idle contenders: the floor, the floor of each handler shape (the same
@@ -105,7 +107,8 @@ export async function socketTable(
         } catch (error) {
           // A contender that cannot hold this many streams here is a row, not the end of the run.
           context.log(`idle: ${runtime} ${contender} ${connections} failed: ${error}`);
-          failed.set(`${runtime} ${connections} ${contender}`, String(error).slice(0, 80));
+          const why = error instanceof Error ? error.message : String(error);
+          failed.set(`${runtime} ${connections} ${contender}`, why.slice(0, 80));
         }
       }
       const floor = results.get("floor")!;
@@ -408,6 +411,8 @@ async function measure(
     await delay(300);
     const baseline = await rssKiB(server.pid);
 
+    const cpuAtStart = await cpuSeconds(server.pid);
+    const startedAt = performance.now();
     const client = startClient({
       mode: "idle",
       port: server.port,
@@ -416,7 +421,19 @@ async function measure(
       sources,
     });
     try {
-      await client.next(120_000);
+      try {
+        await client.next(OPEN_TIMEOUT);
+      } catch (error) {
+        // Say how far it got: the streams the server holds, and how busy it was.
+        const stats = await server.get<Stats>("/stats");
+        const busy = (await cpuSeconds(server.pid) - cpuAtStart) /
+          ((performance.now() - startedAt) / 1000);
+        throw new Error(
+          `${openStreams(contender, stats)} of ${count(connections)} open after ` +
+            `${OPEN_TIMEOUT / 1000} s, server at ${Math.round(busy * 100)} % CPU`,
+          { cause: error },
+        );
+      }
       // Every stream's heartbeat has started before the CPU window opens.
       await delay(quick ? HEARTBEAT : HEARTBEAT * 2);
       const cpuBefore = await cpuSeconds(server.pid);
@@ -453,6 +470,13 @@ async function measure(
   } finally {
     await server.stop();
   }
+}
+
+/** Streams the server holds, as its stats count them for `contender`. */
+function openStreams(contender: string, stats: Stats): string {
+  if (contender.startsWith("edge-sse")) return count(stats.pending);
+  if (contender === "hono") return count(stats.honoSleeping);
+  return count(stats.floorTimers);
 }
 
 function timers(contender: string, stats: Stats): string {
