@@ -472,7 +472,11 @@ async function measure(
   }
 }
 
-/** Streams the server holds, as its stats count them for `contender`. */
+/**
+ * Streams the server holds, as its stats count them for `contender`: edge-sse's
+ * scheduler tasks (one per stream, its heartbeat's), Hono's streams inside
+ * `stream.sleep()`, the floor's live `setInterval`s.
+ */
 function openStreams(contender: string, stats: Stats): string {
   if (contender.startsWith("edge-sse")) return count(stats.pending);
   if (contender === "hono") return count(stats.honoSleeping);
@@ -480,7 +484,6 @@ function openStreams(contender: string, stats: Stats): string {
 }
 
 function timers(contender: string, stats: Stats): string {
-  if (contender.startsWith("edge-sse")) return `${stats.timers} (${count(stats.pending)} tasks)`;
-  if (contender === "hono") return count(stats.honoSleeping);
-  return count(stats.floorTimers);
+  const streams = openStreams(contender, stats);
+  return contender.startsWith("edge-sse") ? `${stats.timers} (${streams} tasks)` : streams;
 }
