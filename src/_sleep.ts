@@ -10,8 +10,40 @@
 import { describe } from "./_validate.ts";
 import { type ScheduledTask, scheduler, TimedTask } from "./scheduler.ts";
 
+/**
+ * A scheduler task that holds one sleeper and wakes it once: with `true`
+ * when its time comes (the subclass says when), with `false` when the task
+ * is cancelled (the stream ended) first.
+ */
+abstract class WakingTask extends TimedTask {
+  #wake: ((slept: boolean) => void) | null = null;
+
+  /** Whether a sleeper waits. */
+  protected get holding(): boolean {
+    return this.#wake !== null;
+  }
+
+  /** Holds `wake` until {@linkcode WakingTask.wakeUp} or the end. */
+  protected hold(wake: (slept: boolean) => void): void {
+    this.#wake = wake;
+  }
+
+  /** Wakes the sleeper, if one waits. */
+  protected wakeUp(slept: boolean): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.(slept);
+  }
+
+  /** The stream ended: the task stops, and a waiting sleeper wakes with `false`. */
+  override cancel(): void {
+    super.cancel();
+    this.wakeUp(false);
+  }
+}
+
 /** A stream's own scheduler task that can also hold its handler's sleep (the heartbeat). */
-export abstract class SleepClock extends TimedTask {
+export abstract class SleepClock extends WakingTask {
   /**
    * Calls `wake(true)` once `ms` have passed, or `wake(false)` when the task
    * is cancelled (the stream ended) first. Returns `false`, taking nothing,
@@ -63,29 +95,15 @@ export function sleep(host: SleepHost, ms: number): Promise<boolean> {
  * A `sleep()` on its own: its scheduler task (no separate entry object) and
  * the stream's cleanup.
  */
-class Sleep extends TimedTask {
-  #resolve: ((slept: boolean) => void) | null;
-
+class Sleep extends WakingTask {
   constructor(readonly host: SleepHost, resolve: (slept: boolean) => void) {
     super();
-    this.#resolve = resolve;
+    this.hold(resolve);
   }
 
   /** The scheduler's call: the time is up. */
   run(): void {
     this.host.forget(this);
-    this.#wake(true);
-  }
-
-  /** The stream's cleanup: it ended first. */
-  override cancel(): void {
-    super.cancel();
-    this.#wake(false);
-  }
-
-  #wake(slept: boolean): void {
-    const resolve = this.#resolve;
-    this.#resolve = null;
-    resolve?.(slept);
+    this.wakeUp(true);
   }
 }

@@ -70,8 +70,6 @@ class Heartbeat extends SleepClock {
    * that write instead of a heartbeat (see `#beat()`).
    */
   #wakeAt = -1;
-  /** Wakes the sleep still waiting; `null` while none waits. */
-  #wake: ((slept: boolean) => void) | null = null;
   /** The wake-up this heartbeat last waited for (see `#beat()`). */
   #deferredFor = -1;
 
@@ -80,8 +78,8 @@ class Heartbeat extends SleepClock {
   }
 
   sleep(ms: number, wake: (slept: boolean) => void): boolean {
-    if (this.#wake !== null) return false;
-    this.#wake = wake;
+    if (this.holding) return false;
+    this.hold(wake);
     this.#wakeAt = scheduler.now() + ms;
     // Due later than the wake-up (the next heartbeat check): due then.
     if (this.#wakeAt < this.due) scheduler.start(ms, this);
@@ -92,22 +90,10 @@ class Heartbeat extends SleepClock {
     const now = scheduler.now();
     // Never before its time: a task may run for the heartbeat first, and
     // one timer per task (workerd) may fire a little early.
-    if (this.#wake !== null && now >= this.#wakeAt) this.#wakeUp(true);
+    if (this.holding && now >= this.#wakeAt) this.wakeUp(true);
     const next = this.#beat(now);
-    if (next === undefined || this.#wake === null) return next;
+    if (next === undefined || !this.holding) return next;
     return Math.min(next, this.#wakeAt - now);
-  }
-
-  /** The stream ended: no more heartbeats, and a waiting sleep wakes with `false`. */
-  override cancel(): void {
-    super.cancel();
-    this.#wakeUp(false);
-  }
-
-  #wakeUp(slept: boolean): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.(slept);
   }
 
   /** The heartbeat and stall check: what is due now, and in how many ms to look again. */

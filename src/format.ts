@@ -62,6 +62,30 @@ export interface SSEEvent {
  */
 export const MAX_EVENT_ID_LENGTH = 1024;
 
+/**
+ * The last event id a client sent: the `Last-Event-ID` header, else the
+ * `lastEventId` query parameter of `url` (read only without the header);
+ * `null` when absent or longer than {@linkcode MAX_EVENT_ID_LENGTH}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lastEventIdFrom } from "./format.ts";
+ *
+ * assert.equal(lastEventIdFrom("41", undefined), "41");
+ * assert.equal(lastEventIdFrom(null, "/events?lastEventId=7"), "7");
+ * assert.equal(lastEventIdFrom(null, "https://example.com/events"), null);
+ * assert.equal(lastEventIdFrom("x".repeat(1025), undefined), null);
+ * ```
+ */
+export function lastEventIdFrom(header: string | null, url: string | undefined): string | null {
+  let id = header;
+  if (id === null && url !== undefined && url.includes("lastEventId=")) {
+    id = new URL(url, "http://localhost").searchParams.get("lastEventId");
+  }
+  return id !== null && id.length <= MAX_EVENT_ID_LENGTH ? id : null;
+}
+
 const LINE_BREAK = /\r\n|\r|\n/;
 const HAS_LINE_BREAK_OR_NUL = /[\r\n\0]/;
 

@@ -161,11 +161,7 @@ function heartbeatConfig(
 ): HeartbeatConfig {
   const stallLimit = stallTimeout >= interval ? stallTimeout : 0;
   const key = bytes === EMPTY_COMMENT_BYTES ? `${interval} ${stallLimit}` : null;
-  const shared = key === null ? undefined : sharedHeartbeats.get(key);
-  if (shared !== undefined) return shared;
-  const config = { interval, bytes, stallLimit };
-  if (key !== null && sharedHeartbeats.size < MAX_SHARED) sharedHeartbeats.set(key, config);
-  return config;
+  return shared(sharedHeartbeats, key, { interval, bytes, stallLimit });
 }
 
 /** Heartbeat configs shared by streams with the same values. */
@@ -183,16 +179,27 @@ export function writerOptions(config: StreamConfig): WriterOptions {
   const key = final === null
     ? `${highWaterMark} ${maxBuffered} ${dropWhenFull} ${idleTimeout} ${preamble}`
     : null;
-  const shared = key === null ? undefined : sharedWriterOptions.get(key);
-  if (shared !== undefined) return shared;
   const options = { preamble, highWaterMark, maxBuffered, dropWhenFull, final, idleTimeout };
-  if (key !== null && sharedWriterOptions.size < MAX_SHARED) sharedWriterOptions.set(key, options);
-  return options;
+  return shared(sharedWriterOptions, key, options);
 }
 
 /** Writer options shared by streams with the same values (a few sets per server). */
 const sharedWriterOptions = new Map<string, WriterOptions>();
 const MAX_SHARED = 64;
+
+/**
+ * The object already kept for `key` in `cache`, else `made`, kept for the
+ * next stream with the same values (while the cache holds fewer than
+ * `MAX_SHARED`; a `null` key is never shared). Streams only read these, so
+ * a server's streams with the same options hold one object between them.
+ */
+function shared<T>(cache: Map<string, T>, key: string | null, made: T): T {
+  if (key === null) return made;
+  const kept = cache.get(key);
+  if (kept !== undefined) return kept;
+  if (cache.size < MAX_SHARED) cache.set(key, made);
+  return made;
+}
 
 /** How the errors of invalid options start. */
 const CONTEXT = "Cannot start the stream";

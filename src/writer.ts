@@ -8,7 +8,7 @@
 import { type CloseReason, StreamClosed } from "./closed.ts";
 import { warnWriteAfterReturn } from "./_late_write.ts";
 import type { FinalTexts, ServerCloseReason } from "./final.ts";
-import { formatComment, formatEvent, MAX_EVENT_ID_LENGTH, type SSEEvent } from "./format.ts";
+import { formatComment, formatEvent, lastEventIdFrom, type SSEEvent } from "./format.ts";
 import { type ScheduledTask, scheduler } from "./scheduler.ts";
 import type { SSEStream } from "./stream.ts";
 import type { Sink, SinkOwner } from "./sink.ts";
@@ -71,7 +71,6 @@ export type Cleanup = (() => void) | ScheduledTask;
 const TRUE = Promise.resolve(true);
 const FALSE = Promise.resolve(false);
 const DONE = Promise.resolve();
-const MAX_LAST_EVENT_ID = MAX_EVENT_ID_LENGTH;
 /** Microtasks without a write before a waiting consumer gets the queued bytes. */
 const QUIET_TICKS = 3;
 
@@ -550,14 +549,10 @@ export class Writer<S extends Sink = Sink> implements SSEStream, SinkOwner {
   }
 }
 
-/** The `Last-Event-ID` header, else the `lastEventId` query parameter; `null` when absent or too long. */
+/** The last event id `request` carries (see {@linkcode lastEventIdFrom}). */
 function lastEventIdOf(request: Request): string | null {
-  let id = request.headers.get("last-event-id");
-  if (id === null) {
-    const url = request.url;
-    if (url.includes("lastEventId=")) id = new URL(url).searchParams.get("lastEventId");
-  }
-  return id !== null && id.length <= MAX_LAST_EVENT_ID ? id : null;
+  const header = request.headers.get("last-event-id");
+  return lastEventIdFrom(header, header === null ? request.url : undefined);
 }
 
 function runCleanup(cleanup: Cleanup): void {

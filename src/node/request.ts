@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lastEventIdFrom } from "../format.ts";
 import type { RequestSource } from "../writer.ts";
 
 /** What is read of a request: `IncomingMessage` and `Http2ServerRequest` both have it. */
@@ -16,12 +17,12 @@ export interface NodeRequest {
   readonly httpVersionMajor?: number;
 }
 
-const MAX_LAST_EVENT_ID = 1024;
 const FORBIDDEN = /^(connect|trace|track)$/i;
 
 /**
- * The `Last-Event-ID` header, else the `lastEventId` query parameter; `null`
- * when absent or over 1 024 characters (as the web `sse()`).
+ * The `Last-Event-ID` header of `req`, else its `lastEventId` query
+ * parameter; `null` when absent or too long (as the web `sse()`:
+ * `lastEventIdFrom` in src/format.ts).
  *
  * @example
  * ```ts
@@ -34,12 +35,7 @@ const FORBIDDEN = /^(connect|trace|track)$/i;
  * ```
  */
 export function lastEventIdOf(req: NodeRequest): string | null {
-  let id: string | null = first(req.headers["last-event-id"]) ?? null;
-  const url = req.url ?? "";
-  if (id === null && url.includes("lastEventId=")) {
-    id = new URL(url, "http://localhost").searchParams.get("lastEventId");
-  }
-  return id !== null && id.length <= MAX_LAST_EVENT_ID ? id : null;
+  return lastEventIdFrom(first(req.headers["last-event-id"]) ?? null, req.url);
 }
 
 /**
