@@ -13,6 +13,7 @@
 import { Channel, sse } from "../mod.ts";
 import { RedisBackplane, RedisStreamLog } from "../redis.ts";
 import { APPEND } from "../src/channel/_redis_scripts.ts";
+import type { ChildProcess } from "node:child_process";
 
 type Runtime = "deno" | "bun" | "node";
 interface Row {
@@ -206,19 +207,33 @@ async function fanout(channels: Channel<string>[], perInstance: number): Promise
   return times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Starts redis-server on a port free now, waiting until it accepts
+ * connections; another program may take the port between the check and
+ * redis-server's bind, so a start that fails is tried again on a new port.
+ */
+async function startOwnRedis(): Promise<{ port: number; redis: ChildProcess }> {
+  const { freePort } = await import("../tests/_host.ts");
+  const { startRedis } = await import("../tests/_redis_server_process.ts");
+  for (let attempt = 1;; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, redis: await startRedis(port) };
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.error(`redis-server did not start on port ${port}, trying another: ${error}`);
+    }
+  }
+}
+
 /** Starts redis-server and one child per runtime; prints the table. */
 async function main(): Promise<void> {
   const { ROOT, buildForNode } = await import("./proc.ts");
   const { table, fixed, load, machine, footer } = await import("./report.ts");
+  const { stopProcess } = await import("../tests/_redis_server_process.ts");
   const requested = args.find((arg) => arg.startsWith("--runtime="))?.slice(10).split(",") ??
     ["deno", "bun", "node"];
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const redis = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  const { port, redis } = await startOwnRedis();
   const loadBefore = await load();
   const rows: Row[] = [];
   try {
@@ -236,12 +251,17 @@ async function main(): Promise<void> {
         stdout: "piped",
         stderr: "inherit",
       }).output();
-      if (!out.success) throw new Error(`bench/redis.ts on ${name} failed (exit ${out.code})`);
+      if (!out.success) {
+        const server = redis.exitCode === null && redis.signalCode === null
+          ? "redis-server still running"
+          : `redis-server had exited (${redis.exitCode ?? redis.signalCode})`;
+        throw new Error(`bench/redis.ts on ${name} failed (exit ${out.code}; ${server})`);
+      }
       const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
       rows.push(JSON.parse(lines[lines.length - 1]));
     }
   } finally {
-    redis.kill("SIGKILL");
+    await stopProcess(redis, "SIGKILL");
   }
   const loadAfter = await load();
   console.log([
