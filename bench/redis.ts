@@ -13,7 +13,6 @@
 import { Channel, sse } from "../mod.ts";
 import { RedisBackplane, RedisStreamLog } from "../redis.ts";
 import { APPEND } from "../src/channel/_redis_scripts.ts";
-import type { ChildProcess } from "node:child_process";
 
 type Runtime = "deno" | "bun" | "node";
 interface Row {
@@ -207,33 +206,16 @@ async function fanout(channels: Channel<string>[], perInstance: number): Promise
   return times[Math.floor(times.length / 2)];
 }
 
-/**
- * Starts redis-server on a port free now, waiting until it accepts
- * connections; another program may take the port between the check and
- * redis-server's bind, so a start that fails is tried again on a new port.
- */
-async function startOwnRedis(): Promise<{ port: number; redis: ChildProcess }> {
-  const { freePort } = await import("../tests/_host.ts");
-  const { startRedis } = await import("../tests/_redis_server_process.ts");
-  for (let attempt = 1;; attempt++) {
-    const port = await freePort();
-    try {
-      return { port, redis: await startRedis(port) };
-    } catch (error) {
-      if (attempt === 3) throw error;
-      console.error(`redis-server did not start on port ${port}, trying another: ${error}`);
-    }
-  }
-}
-
 /** Starts redis-server and one child per runtime; prints the table. */
 async function main(): Promise<void> {
   const { ROOT, buildForNode } = await import("./proc.ts");
   const { table, fixed, load, machine, footer } = await import("./report.ts");
-  const { stopProcess } = await import("../tests/_redis_server_process.ts");
+  const { startRedisOnFreePort, stopProcess } = await import(
+    "../tests/_redis_server_process.ts"
+  );
   const requested = args.find((arg) => arg.startsWith("--runtime="))?.slice(10).split(",") ??
     ["deno", "bun", "node"];
-  const { port, redis } = await startOwnRedis();
+  const { port, redis } = await startRedisOnFreePort();
   const loadBefore = await load();
   const rows: Row[] = [];
   try {

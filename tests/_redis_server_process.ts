@@ -2,6 +2,7 @@
 // loopback port (with a directory: AOF with appendfsync always, so a SIGKILL
 // loses nothing acknowledged), and stops any child by pid.
 import { type ChildProcess, spawn } from "node:child_process";
+import { freePort } from "./_host.ts";
 import { within } from "./_server.ts";
 
 /** Starts redis-server on `port`; with `dir`, it persists there (AOF, fsync on every write). */
@@ -27,6 +28,25 @@ export async function startRedis(port: number, dir?: string): Promise<ChildProce
     "redis-server to start (is it installed? apt-get install redis-server)",
   );
   return child;
+}
+
+/**
+ * Starts redis-server (as {@linkcode startRedis}) on a port free now. Another
+ * program may take that port before redis-server binds it, so a start that
+ * fails is tried again on a new port, three times in all.
+ */
+export async function startRedisOnFreePort(
+  dir?: string,
+): Promise<{ port: number; redis: ChildProcess }> {
+  for (let attempt = 1;; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, redis: await startRedis(port, dir) };
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.error(`redis-server did not start on port ${port}, trying another: ${error}`);
+    }
+  }
 }
 
 /** Sends `signal` to `child` and waits (up to 3 s, then SIGKILL) until it exited. */

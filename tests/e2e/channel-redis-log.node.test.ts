@@ -19,8 +19,8 @@ import { RedisStreamLog } from "../../redis.ts";
 import { delay, within } from "../_server.ts";
 import { BodyReader } from "../_read.ts";
 import { type CuttableProxy, cuttableProxy } from "../_redis_proxy.ts";
-import { startRedis, stopProcess } from "../_redis_server_process.ts";
-import { bundleForNode, freePort, root } from "../_host.ts";
+import { startRedis, startRedisOnFreePort, stopProcess } from "../_redis_server_process.ts";
+import { bundleForNode, root } from "../_host.ts";
 
 interface Instance {
   name: string;
@@ -48,8 +48,7 @@ const instances: Instance[] = [];
 
 before(async () => {
   await bundleForNode(join(root, "tests", "_redis_log_server.ts"), script);
-  redisPort = await freePort();
-  redis = await startRedis(redisPort, dir);
+  ({ port: redisPort, redis } = await startRedisOnFreePort(dir));
   proxy = await cuttableProxy(redisPort);
   const url = (port: number) => `redis://127.0.0.1:${port}`;
   instances.push(

@@ -8,8 +8,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { delay, within } from "../_server.ts";
 import { BodyReader, type ReadEvent } from "../_read.ts";
-import { bundleForNode, freePort, root } from "../_host.ts";
-import { startRedis, stopProcess } from "../_redis_server_process.ts";
+import { bundleForNode, root } from "../_host.ts";
+import { startRedis, startRedisOnFreePort, stopProcess } from "../_redis_server_process.ts";
 import { parseLogId } from "../../mod.ts";
 
 interface Instance {
@@ -27,8 +27,7 @@ let b: Instance;
 
 before(async () => {
   await bundleForNode(join(root, "tests", "_redis_server.ts"), script);
-  redisPort = await freePort();
-  redis = await startRedis(redisPort);
+  ({ port: redisPort, redis } = await startRedisOnFreePort());
   [a, b] = await Promise.all([startInstance("a"), startInstance("b")]);
 });
 
